@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint unit demo screenshot bench chaos soak package package-test clean help
+
+help:
+	@echo "make run           open the monitor on the embedded simulator (demo meeting ready)"
+	@echo "make test          lint, import contract and the whole suite, headless"
+	@echo "make demo          the headless tour (python -m app demo)"
+	@echo "make screenshot    docs/screenshot.png of a live session (needs xvfb)"
+	@echo "make bench         benchmarks against their floors (not part of make test)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dcmon needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@bash scripts/qt_sysdeps.sh window
+	$(BIN)/python -m app gui
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench scripts
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
+	@bash scripts/qt_sysdeps.sh offscreen
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/python -m app demo
+
+screenshot: $(STAMP)
+	@bash scripts/qt_sysdeps.sh window
+	@command -v xvfb-run >/dev/null || { echo "needs Xvfb: sudo apt-get install -y xvfb xauth"; exit 1; }
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshot.py docs/screenshot.png
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

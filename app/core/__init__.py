@@ -1,0 +1,1 @@
+"""The shared async core: pure asyncio, never imports Qt (enforced by import-linter)."""

@@ -1,0 +1,490 @@
+"""One channel's reconciler: the only code that opens, closes or talks on that channel's socket.
+
+The meeting sets a *desired state* (URL, token type, generation, subscriptions, whether the
+prerequisites hold). One long-lived task compares desired with actual and takes one step at a
+time. A step runs as a sub-task that is cancelled the moment the desired state moves to another
+key, so stale work cannot land: a registration or socket started for an old URL or meeting
+generation is closed, never adopted. Nobody else touches the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from websockets.exceptions import ConnectionClosed
+
+from app.core import protocol as p
+from app.core.backoff import Backoff
+from app.core.connection import ConnectFailed, Connection, ConnectRefused, Listener, Outcome
+from app.core.events import ChannelName, ChannelSnapshot, ChannelState, CloseInfo, EventKind
+from app.core.http import Http, HttpError
+from app.core.registration import RegistrationRefused, register
+from app.core.settings import Settings
+from app.core.tokens import TokenError, TokenStore
+
+DROP_CLOSE = (3050, "done (forced)")  # a user-forced drop: the table says "reconnect"
+
+
+class CommandError(Exception):
+    """A command that cannot be done now; the message says why."""
+
+
+@dataclass(frozen=True)
+class Desired:
+    generation: int
+    url: str  # registration URL; for the device socket, the socket URL itself
+    token_type: str | None  # None: no registration step (device socket)
+    subscriptions: tuple[str, ...] = ()
+    ready: bool = True
+    waiting_for: str = ""
+
+    @property
+    def key(self) -> tuple[int, str, str | None]:
+        return (self.generation, self.url, self.token_type)
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    retry: bool
+
+
+class ChannelHost(Protocol):
+    """What the meeting gives its channels. All callbacks are synchronous."""
+
+    settings: Settings
+    http: Http
+    tokens: TokenStore
+    user_token: str
+    device_url: str | None
+
+    def fetch_token(self, token_type: str, generation: int) -> Awaitable[str]: ...
+    def emit(
+        self, channel: str, generation: int, kind: EventKind, summary: str, **data: Any
+    ) -> None: ...
+    def channel_changed(self, name: ChannelName) -> None: ...
+    def channel_frame(self, name: ChannelName, generation: int, frame: p.Frame) -> None: ...
+    def channel_online(self, name: ChannelName, generation: int, again: bool) -> None: ...
+
+
+class Channel(Listener):
+    def __init__(self, name: ChannelName, host: ChannelHost) -> None:
+        self.name = name
+        self._host = host
+        s = host.settings
+        self._backoff = Backoff(s.backoff_reset, s.backoff_max, s.backoff_factor, s.max_retries)
+        self.snapshot = ChannelSnapshot(name)
+        self._desired: Desired | None = None
+        self._serving: Desired | None = None  # what the running attempt was started for
+        self._wake = asyncio.Event()
+        self._restart = False
+        self._halted: tuple[int, str, str | None] | None = None
+        self._registration: tuple[tuple[int, str, str | None], p.Registration] | None = None
+        self._online_keys: set[tuple[int, str, str | None]] = set()
+        self._conn: Connection | None = None
+        self._side: set[asyncio.Task[None]] = set()
+        self._sub_seq = 0
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()  # set once it has settled on "not wanted": no socket open
+        self._idle.set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ch-{self.name}")
+
+    async def stop(self) -> None:
+        self._desired = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._set(ChannelState.OFFLINE, detail="stopped", online_since=None, next_retry_at=None)
+
+    @property
+    def desired(self) -> Desired | None:
+        return self._desired
+
+    def set_desired(self, desired: Desired | None) -> None:
+        if desired == self._desired:
+            return
+        self._desired = desired
+        if desired is not None:
+            self._idle.clear()
+        self._wake.set()
+
+    async def wait_idle(self, timeout: float) -> None:
+        """After desired went to None: wait until the reconciler has closed and settled."""
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    # -- commands ---------------------------------------------------------------------------
+    def reconnect(self) -> None:
+        self._restart = True
+        self._halted = None
+        self._emit(EventKind.COMMAND, "reconnect requested")
+        self._wake.set()
+
+    def drop(self, how: str) -> None:
+        conn = self._online_connection("drop")
+        self._emit(EventKind.COMMAND, f"client-side {how} requested", how=how)
+        if how == "reset":
+            conn.reset()
+        elif how == "halfopen":
+            conn.half_open()
+        elif how == "close":
+            self._spawn(conn.close(*DROP_CLOSE))
+        else:
+            raise CommandError(f"unknown drop {how!r}: use close, reset or halfopen")
+
+    def resubscribe(self) -> None:
+        conn = self._online_connection("resubscribe")
+        if self._serving is not None:
+            self._spawn(self._subscribe(conn, self._serving))
+
+    def _online_connection(self, what: str) -> Connection:
+        conn = self._conn
+        if conn is None or not conn.online:
+            raise CommandError(f"cannot {what} {self.name}: it is not online")
+        return conn
+
+    # -- the reconciler -------------------------------------------------------------------
+    async def _run(self) -> None:
+        attempt = 0
+        retry_at: float | None = None
+        while True:
+            d = self._desired
+            if d is None or not d.ready:
+                attempt, retry_at, self._registration = 0, None, None
+                state = ChannelState.OFFLINE if d is None else ChannelState.WAITING
+                detail = "not wanted" if d is None else d.waiting_for
+                self._set(state, detail=detail, online_since=None, next_retry_at=None, attempt=0)
+                self._set_subs(d)
+                if d is None:
+                    self._idle.set()
+                await self._sleep_until_woken()
+                continue
+            if self._restart:
+                self._restart, attempt, retry_at = False, 0, None
+            if self._halted == d.key:
+                await self._sleep_until_woken()
+                continue
+            self._halted = None
+            self._set_subs(d)
+            if retry_at is not None and retry_at > time.monotonic():
+                if await self._sleep_until_woken(retry_at - time.monotonic()):
+                    if self._desired is None or self._desired.key != d.key or self._restart:
+                        attempt, retry_at = 0, None
+                    continue
+            retry_at = None
+            result = await self._attempt(d)
+            if result is None:  # desired moved on, or a restart: start over from the top
+                if self._desired is None or self._desired.key != d.key:
+                    attempt = 0
+                continue
+            if isinstance(result, Failure):
+                self._set(ChannelState.ERROR, detail=result.message, last_error=result.message)
+                self._emit(EventKind.ERROR, result.message, retry=result.retry)
+                if not result.retry:
+                    self._halted, attempt = d.key, 0
+                    continue
+                attempt += 1
+            else:
+                attempt = self._closed(d, result, attempt)
+                if attempt == 0:
+                    continue
+            delay = self._backoff.delay(attempt)
+            if delay is None:
+                message = f"gave up after {attempt - 1} retries (retry cap reached)"
+                self._set(ChannelState.ERROR, detail=message, last_error=message)
+                self._emit(EventKind.ERROR, message)
+                self._halted, attempt = d.key, 0
+                continue
+            retry_at = time.monotonic() + delay
+            self._set(
+                ChannelState.RECONNECTING,
+                detail=f"attempt {attempt} in {delay:g} s",
+                attempt=attempt,
+                next_retry_at=retry_at,
+                online_since=None,
+            )
+            self._emit(
+                EventKind.RETRY, f"retry {attempt} in {delay:g} s", attempt=attempt, delay=delay
+            )
+
+    def _closed(self, d: Desired, outcome: Outcome, attempt: int) -> int:
+        """Record a close; return the next attempt number, or 0 to stay offline."""
+        decision = outcome.decision
+        info = CloseInfo(
+            outcome.code, outcome.reason, decision.meaning, decision.action.value, time.monotonic()
+        )
+        self._set(last_close=info, online_since=None, confirmed=())
+        who = "client" if outcome.by_client else "server"
+        self._emit(
+            EventKind.CLOSED,
+            f"closed {outcome.code} {outcome.reason!r} by {who}: {decision.meaning} -> "
+            f"{decision.action.value}",
+            code=outcome.code,
+            reason=outcome.reason,
+            meaning=decision.meaning,
+            action=decision.action.value,
+            by_client=outcome.by_client,
+        )
+        if decision.action.reconnects:
+            return 1 if outcome.online else attempt + 1
+        self._halted = d.key
+        state = {
+            p.CloseAction.REPLACED: ChannelState.REPLACED,
+            p.CloseAction.GIVE_UP: ChannelState.ERROR,
+        }.get(decision.action, ChannelState.CLOSED)
+        self._set(state, detail=decision.meaning, attempt=0, next_retry_at=None)
+        return 0
+
+    async def _sleep_until_woken(self, timeout: float | None = None) -> bool:
+        """Wait for a change of desired state or a command; True if woken, False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            return False
+        self._wake.clear()
+        return True
+
+    async def _attempt(self, d: Desired) -> Outcome | Failure | None:
+        """Run one attempt, cancelling it as soon as the desired key changes."""
+        self._serving = d
+        session = asyncio.get_running_loop().create_task(self._session(d), name=f"{self.name}-at")
+        try:
+            while True:
+                waker = asyncio.get_running_loop().create_task(self._wake.wait())
+                try:
+                    await asyncio.wait({session, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waker.cancel()
+                if session.done():
+                    return session.result()
+                self._wake.clear()
+                now = self._desired
+                if self._restart or now is None or now.key != d.key or not now.ready:
+                    return None
+                self._serving = d = now  # same socket, newer details (e.g. subscriptions)
+        finally:
+            if not session.done():
+                session.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await session
+            self._serving = None
+
+    async def _session(self, d: Desired) -> Outcome | Failure:
+        conn: Connection | None = None
+        try:
+            if d.token_type is None:
+                ws_url = d.url
+            else:
+                ws_url = (await self._registered(d)).web_socket_url
+            self._set(ChannelState.CONNECTING, detail="opening socket")
+            conn = Connection(self._host.settings, self._host.user_token, self)
+            try:
+                await conn.open(ws_url)
+            except ConnectRefused as exc:
+                if exc.status != 404 or d.token_type is None:
+                    raise
+                self._registration = None  # the URL expired: register again, then connect
+                self._emit(EventKind.STATE, "socket URL no longer valid (404): registering again")
+                ws_url = (await self._registered(d)).web_socket_url
+                self._set(ChannelState.CONNECTING, detail="opening socket")
+                await conn.open(ws_url)
+            self._conn = conn
+            return await conn.run()
+        except RegistrationRefused as exc:
+            return Failure(str(exc), retry=False)
+        except (HttpError, TokenError, p.ProtocolError, ConnectFailed, ConnectRefused) as exc:
+            return Failure(str(exc), retry=True)
+        finally:
+            self._conn = None
+            for task in list(self._side):
+                task.cancel()
+            if conn is not None:
+                await conn.close(*p.CLIENT_DONE)
+
+    async def _registered(self, d: Desired) -> p.Registration:
+        if self._registration is not None and self._registration[0] == d.key:
+            return self._registration[1]
+        assert d.token_type is not None
+        host, kind = self._host, d.token_type
+        device_url = host.device_url
+        if device_url is None:
+            raise HttpError("register", "no device registered")
+
+        def fetch() -> Awaitable[str]:
+            return host.fetch_token(kind, d.generation)
+
+        slot = host.tokens.get(kind)
+        if slot is None or host.tokens.expired(slot):
+            self._set(ChannelState.FETCHING_TOKEN, detail=f"{kind} token")
+            slot = await host.tokens.obtain(kind, fetch)  # refresh before use (T1)
+        self._set(ChannelState.REGISTERING, detail="registration POST")
+        result = await register(
+            host.http,
+            host.tokens,
+            d.url,
+            device_url,
+            slot,
+            fetch,
+            host.settings.auth_retry_delay,
+            on_refusal=lambda status, delay: self._emit(
+                EventKind.HTTP,
+                f"registration refused ({status}): refreshing token in {delay:g} s, "
+                "then retrying once",
+                status=status,
+            ),
+        )
+        reg = result.registration
+        self._registration = (d.key, reg)
+        self._set(
+            registration_url=d.url,
+            web_socket_url=reg.web_socket_url.split("?")[0],
+            binding=reg.binding,
+            register_ms=result.ms,
+            registrations=self.snapshot.registrations + 1,
+        )
+        retried = " after refresh + retry" if result.retried else ""
+        self._emit(
+            EventKind.HTTP,
+            f"registered in {result.ms:.0f} ms{retried}",
+            what="register",
+            ms=result.ms,
+            retried=result.retried,
+        )
+        return reg
+
+    async def _subscribe(self, conn: Connection, d: Desired) -> None:
+        if not d.subscriptions:
+            return
+        self._sub_seq += 1
+        frame = p.subscription_frame(
+            self._sub_seq, d.url, list(d.subscriptions), [], self._host.settings.tracking_prefix
+        )
+        try:
+            await conn.send(frame)
+        except ConnectionClosed:
+            message = "subscription request failed: socket closed; will resubscribe when online"
+            self._set(last_error=message)
+            self._emit(EventKind.SUBSCRIBE_FAILED, message, subscriptions=list(d.subscriptions))
+            return
+        self._emit(EventKind.STATE, f"subscription requested: {', '.join(d.subscriptions)}")
+
+    # -- Listener: what the connection reports (synchronous) --------------------------------
+    def frame_counts(self, frames_in: int, frames_out: int) -> None:
+        self._set(frames_in=frames_in, frames_out=frames_out)
+
+    def authorizing(self) -> None:
+        self._set(ChannelState.AUTHORIZING, detail="waiting for mercury.buffer_state")
+
+    def online(self, connect_ms: float) -> None:
+        d = self._serving
+        assert d is not None and self._conn is not None
+        again = d.key in self._online_keys
+        self._online_keys.add(d.key)
+        snap = self.snapshot
+        self._set(
+            ChannelState.ONLINE,
+            detail="",
+            online_since=time.monotonic(),
+            connects=snap.connects + 1,
+            reconnects=snap.reconnects + (1 if again else 0),
+            attempt=0,
+            next_retry_at=None,
+            connect_ms=connect_ms,
+            confirmed=(),
+            last_error=None,
+        )
+        self._emit(
+            EventKind.ONLINE,
+            f"online in {connect_ms:.0f} ms" + (" (reconnected)" if again else ""),
+            connect_ms=connect_ms,
+            again=again,
+        )
+        self._spawn(self._subscribe(self._conn, d))
+        self._host.channel_online(self.name, d.generation, again)
+
+    def rtt(self, ms: float) -> None:
+        self._set(last_rtt_ms=ms)
+        self._emit(EventKind.RTT, f"rtt {ms:.2f} ms", rtt_ms=ms)
+
+    def frame(self, frame: p.Frame) -> None:
+        d = self._serving
+        if d is None:
+            return
+        if isinstance(frame, p.SubscriptionResponse):
+            confirmed = tuple(
+                s
+                for s in (*self.snapshot.confirmed, *frame.subscribed)
+                if s not in frame.unsubscribed
+            )
+            confirmed = tuple(dict.fromkeys(confirmed))
+            self._set(confirmed=confirmed)
+            self._emit(
+                EventKind.SUBSCRIBED,
+                f"subscribed {', '.join(frame.subscribed) or '-'} (confirmed)",
+                subscribed=list(frame.subscribed),
+                unsubscribed=list(frame.unsubscribed),
+            )
+            return
+        if isinstance(frame, p.Relay):
+            try:
+                transcript = p.parse_transcript(frame)
+            except p.ProtocolError as exc:
+                self.bad_input(str(exc))
+                return
+            if transcript is not None:
+                self._emit(
+                    EventKind.TRANSCRIPT,
+                    transcript.text,
+                    text=transcript.text,
+                    final=transcript.final,
+                    language=transcript.language,
+                )
+                return
+        self._host.channel_frame(self.name, d.generation, frame)
+
+    def bad_input(self, message: str) -> None:
+        self._emit(EventKind.BAD_INPUT, f"dropped a frame: {message}")
+
+    def sequence_gap(self, expected: int, got: int) -> None:
+        self._set(sequence_gaps=self.snapshot.sequence_gaps + 1)
+        self._emit(EventKind.SEQ_GAP, f"sequence gap: expected {expected}, got {got}")
+
+    # -- small helpers --------------------------------------------------------------------
+    def _set(self, state: ChannelState | None = None, **changes: Any) -> None:
+        if state is not None:
+            changes["state"] = state
+        d = self._desired
+        changes.setdefault("generation", d.generation if d else self.snapshot.generation)
+        new = replace(self.snapshot, **changes)
+        if new != self.snapshot:
+            old_state = self.snapshot.state
+            self.snapshot = new
+            if state is not None and state is not old_state:
+                self._emit(
+                    EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value
+                )
+            self._host.channel_changed(self.name)
+
+    def _set_subs(self, d: Desired | None) -> None:
+        self._set(subscriptions=d.subscriptions if d else ())
+
+    def _emit(self, kind: EventKind, summary: str, **data: Any) -> None:
+        d = self._serving or self._desired
+        generation = d.generation if d else self.snapshot.generation
+        self._host.emit(self.name.value, generation, kind, summary, **data)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)

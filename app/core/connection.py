@@ -1,0 +1,249 @@
+"""One socket: connect -> authorization -> online -> acks, ping/pong, relays -> close.
+
+The connection owns nothing beyond its socket; the channel reconciler creates one per
+attempt and reads the outcome. Faults the user injects (reset, half-open) act on the
+transport so the code path afterwards is exactly the one a real network failure takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+
+from app.core import protocol as p
+from app.core.settings import Settings
+
+TRANSPORT_MAX_BYTES = 16 << 20  # frames above settings.max_frame_bytes are dropped by parse_frame
+
+
+class ConnectRefused(Exception):
+    """The upgrade was refused with an HTTP status (404: the webSocketUrl is no longer valid)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"socket upgrade refused with HTTP {status}")
+        self.status = status
+
+
+class ConnectFailed(Exception):
+    """No socket could be opened (refused, timed out, bad URL); the message says which."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a connection ended."""
+
+    online: bool  # it had reached online
+    code: int | None
+    reason: str
+    decision: p.CloseDecision
+    by_client: bool  # the client closed it (pong timeout, user drop)
+
+
+class Listener:
+    """What a connection reports to its channel. Every method is synchronous: no awaits."""
+
+    def frame_counts(self, frames_in: int, frames_out: int) -> None: ...
+    def authorizing(self) -> None: ...
+    def online(self, connect_ms: float) -> None: ...
+    def rtt(self, ms: float) -> None: ...
+    def frame(self, frame: p.Frame) -> None: ...
+    def bad_input(self, message: str) -> None: ...
+    def sequence_gap(self, expected: int, got: int) -> None: ...
+
+
+class Connection:
+    def __init__(self, settings: Settings, user_token: str, listener: Listener) -> None:
+        self._s = settings
+        self._user_token = user_token
+        self._listener = listener
+        self._ws: ClientConnection | None = None
+        self._frames_in = 0
+        self._frames_out = 0
+        self._last_seq: int | None = None
+        self._pending_ping: tuple[str, int, asyncio.Future[int]] | None = None
+        self._client_close: tuple[int, str] | None = None
+        self._online = False
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    # -- the life of one socket --
+    async def open(self, web_socket_url: str) -> None:
+        url = p.connect_url(web_socket_url, int(time.time() * 1000), self._s.subchannels)
+        try:
+            self._ws = await connect(
+                url,
+                open_timeout=self._s.connect_timeout,
+                ping_interval=None,  # the protocol has its own JSON ping/pong
+                close_timeout=self._s.force_close_delay,
+                max_size=TRANSPORT_MAX_BYTES,
+                compression=None,
+                proxy=None,  # loopback and explicit servers only; never an env proxy
+                user_agent_header=f"dcmon ({self._s.tracking_prefix})",
+            )
+        except InvalidStatus as exc:
+            raise ConnectRefused(exc.response.status_code) from None
+        except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
+            raise ConnectFailed(_describe_connect_error(exc)) from None
+
+    async def run(self) -> Outcome:
+        """Handshake, then serve until the socket closes. Always returns an Outcome."""
+        ws = self._ws
+        assert ws is not None, "open() first"
+        started = time.perf_counter()
+        pinger: asyncio.Task[None] | None = None
+        try:
+            self._listener.authorizing()
+            await self._send(p.authorization_frame(self._user_token, self._s.tracking_prefix))
+            async with asyncio.timeout(self._s.connect_timeout):
+                while not self._online:
+                    self._handle(await ws.recv(), time.perf_counter_ns())
+            self._listener.online((time.perf_counter() - started) * 1000)
+            pinger = asyncio.get_running_loop().create_task(self._ping_loop(), name="ping")
+            while True:
+                raw = await ws.recv()
+                self._handle(raw, time.perf_counter_ns())  # stamp before parsing: honest RTT
+        except TimeoutError:
+            await self.close(1000, "online not reached in time")
+            return self._outcome()
+        except ConnectionClosed:
+            return self._outcome()
+        finally:
+            if pinger is not None:
+                pinger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pinger
+
+    async def send(self, text: str) -> None:
+        """Send a frame; raises ConnectionClosed if the socket is closed or closing."""
+        await self._send(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with a close frame; completed locally after forceCloseDelay without an answer."""
+        ws = self._ws
+        if ws is None:
+            return
+        if self._client_close is None:
+            self._client_close = (code, reason)
+        with contextlib.suppress(Exception):
+            await ws.close(code, reason)
+        if ws.transport is not None and not ws.transport.is_closing():
+            ws.transport.abort()
+
+    # -- faults the user injects on the client side --
+    def reset(self) -> None:
+        """Drop the TCP connection with no close frame, as a network failure would."""
+        if self._ws is not None and self._ws.transport is not None:
+            self._ws.transport.abort()
+
+    def half_open(self) -> None:
+        """Stop reading: nothing from the server reaches us any more, TCP stays up."""
+        if self._ws is not None and self._ws.transport is not None:
+            self._ws.transport.pause_reading()
+
+    def start_close(self, code: int, reason: str) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(self.close(code, reason), name="close")
+
+    # -- internals --
+    async def _send(self, text: str) -> None:
+        assert self._ws is not None
+        await self._ws.send(text)
+        self._frames_out += 1
+        self._listener.frame_counts(self._frames_in, self._frames_out)
+
+    def _handle(self, raw: Any, received_ns: int) -> None:
+        self._frames_in += 1
+        self._listener.frame_counts(self._frames_in, self._frames_out)
+        try:
+            frame = p.parse_frame(raw, self._s.max_frame_bytes)
+        except p.ProtocolError as exc:
+            self._listener.bad_input(str(exc))
+            return
+        if frame.id is not None:
+            self._ack(frame.id)
+        if frame.sequence_number is not None:
+            last = self._last_seq
+            if last is not None and frame.sequence_number != last + 1:
+                self._listener.sequence_gap(last + 1, frame.sequence_number)
+            self._last_seq = frame.sequence_number
+        if isinstance(frame, p.OnlineFrame):
+            self._online = True
+            return
+        if not self._online:
+            return  # nothing but buffer_state counts before online
+        if isinstance(frame, p.Pong):
+            self._pong(frame, received_ns)
+            return
+        self._listener.frame(frame)
+
+    def _ack(self, message_id: str) -> None:
+        # acks go out in order, without waiting for the reader: fire and account
+        async def send_ack() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._send(p.ack_frame(message_id))
+
+        asyncio.get_running_loop().create_task(send_ack(), name="ack")
+
+    def _pong(self, pong: p.Pong, received_ns: int) -> None:
+        pending = self._pending_ping
+        if pending is None:
+            self._listener.bad_input("pong with no ping outstanding (ignored)")
+            return
+        ping_id, _, future = pending
+        if not future.done():
+            future.set_result(received_ns if pong.id == ping_id else -1)
+
+    async def _ping_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._s.ping_interval)
+            ping_id = p.new_id()
+            future: asyncio.Future[int] = loop.create_future()
+            sent_ns = time.perf_counter_ns()
+            self._pending_ping = (ping_id, sent_ns, future)
+            try:
+                await self._send(p.ping_frame(ping_id))
+                received_ns = await asyncio.wait_for(future, self._s.pong_timeout)
+            except ConnectionClosed:
+                return
+            except TimeoutError:
+                self.start_close(1000, "Pong not received")
+                return
+            finally:
+                self._pending_ping = None
+            if received_ns < 0:
+                self.start_close(1000, "Pong mismatch")
+                return
+            self._listener.rtt((received_ns - sent_ns) / 1e6)
+
+    def _outcome(self) -> Outcome:
+        ws = self._ws
+        exc = ws.close_exc if ws is not None else None
+        rcvd = getattr(exc, "rcvd", None)
+        if self._client_close is not None:
+            code, reason = self._client_close
+            by_client = True
+        elif rcvd is not None:
+            code, reason, by_client = rcvd.code, rcvd.reason, False
+        else:
+            code, reason, by_client = None, "connection lost (no close frame)", False
+        return Outcome(
+            self._online, code, reason, p.classify_close(code, reason, self._online), by_client
+        )
+
+
+def _describe_connect_error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "socket did not open in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "socket connection refused (server down)"
+    if isinstance(exc, OSError):
+        return f"socket connection failed ({exc.strerror or type(exc).__name__})"
+    return f"socket could not open ({type(exc).__name__}: {exc})"

@@ -1,0 +1,121 @@
+"""Thin HTTP I/O for the core: timed JSON calls, readable errors, never a secret in a message."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+
+class HttpError(Exception):
+    """A call that failed; `status` is None when no HTTP answer came (refused, timeout)."""
+
+    def __init__(self, what: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{what}: {message}")
+        self.what = what
+        self.status = status
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    body: Any  # parsed JSON, or None
+    ms: float
+
+
+Timing = Callable[[str, str, int | None, float, str | None], None]  # what, url, status, ms, error
+
+
+def check_url(url: str) -> str:
+    """Raise ValueError with a readable message unless `url` is an http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return url.rstrip("/")
+
+
+def make_client(timeout: float, verify: bool | str = True) -> httpx.AsyncClient:
+    # trust_env=False: a broken SSL_CERT_FILE or a proxy variable must not break loopback calls
+    return httpx.AsyncClient(timeout=timeout, trust_env=False, verify=verify)
+
+
+class Http:
+    def __init__(self, client: httpx.AsyncClient, user_token: str, on_timing: Timing) -> None:
+        self._client = client
+        self._auth = {"Authorization": f"Bearer {user_token}"}
+        self._on_timing = on_timing
+
+    async def call(
+        self,
+        what: str,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201, 204),
+        timeout: float | None = None,
+    ) -> HttpResult:
+        """One request. Statuses in `ok` return; others raise HttpError (after timing)."""
+        started = time.perf_counter()
+        kwargs: dict[str, Any] = {"headers": {**self._auth, **(headers or {})}}
+        if body is not None:
+            kwargs["json"] = body
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        try:
+            response = await self._client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            ms = _ms(started)
+            self._on_timing(what, url, None, ms, "timed out")
+            raise HttpError(what, f"no answer within {ms / 1000:.1f} s (timed out)") from None
+        except httpx.HTTPError as exc:
+            ms = _ms(started)
+            reason = _network_reason(exc)
+            self._on_timing(what, url, None, ms, reason)
+            raise HttpError(what, reason) from None
+        ms = _ms(started)
+        parsed = _json_or_none(response)
+        self._on_timing(what, url, response.status_code, ms, None)
+        if response.status_code not in ok:
+            raise HttpError(what, _describe_failure(response, parsed), response.status_code)
+        return HttpResult(response.status_code, parsed, ms)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _describe_failure(response: httpx.Response, parsed: Any) -> str:
+    text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if isinstance(parsed, dict):
+        message = parsed.get("message") or parsed.get("error")
+        if isinstance(message, str):
+            return f"{text}: {message[:200]}"
+    ctype = response.headers.get("content-type", "").split(";")[0] or "no content type"
+    if response.content:
+        return f"{text} ({ctype} body, {len(response.content)} bytes)"
+    return text
+
+
+def _network_reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect (server down or unreachable)"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "not an http(s) URL"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return "connection broken by the server"
+    return f"{type(exc).__name__}"

@@ -1,0 +1,70 @@
+"""Timeouts, backoff, limits and endpoint templates; the SDK defaults and named profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Paths of the locus side. PROTOCOL.md marks these [ours]: a real backend may differ."""
+
+    join: str = "/locus/api/v1/loci/{meeting_id}/participant"
+    leave: str = "{locus_url}/participant/{participant_id}/leave"
+    token: str = "{locus_url}/participant/{participant_id}/datachannel/token"
+    device: str = "/wdm/api/v1/devices"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All times in seconds. Defaults are the public SDK's (PROTOCOL.md section 4)."""
+
+    profile: str = "sdk"
+    ping_interval: float = 15.0
+    pong_timeout: float = 14.0
+    backoff_reset: float = 1.0
+    backoff_max: float = 32.0
+    backoff_factor: float = 2.0
+    max_retries: int | None = None  # None = retry forever (the SDK default)
+    force_close_delay: float = 2.0
+    auth_retry_delay: float = 2.0  # 401/403 on registration: wait, refresh, re-send once
+    token_expiry_margin: float = 30.0  # expired when exp is within this of now
+    http_timeout: float = 10.0
+    connect_timeout: float = 10.0  # socket open -> online (mercury.buffer_state)
+    close_timeout: float = 2.0
+    max_frame_bytes: int = 1 << 20
+    tracking_prefix: str = "dcmon"
+    subchannels: tuple[str, ...] = ("transcription",)
+    endpoints: Endpoints = field(default_factory=Endpoints)
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+SDK = Settings()
+
+# Faster pings so a half-open socket is caught in seconds on stage; labelled everywhere it shows.
+DEMO = Settings(profile="demo", ping_interval=2.0, pong_timeout=2.0, backoff_max=8.0)
+
+# For tests: same rules, compressed time, so a scenario runs in milliseconds.
+TEST = Settings(
+    profile="test",
+    ping_interval=0.2,
+    pong_timeout=0.4,
+    backoff_reset=0.05,
+    backoff_max=0.4,
+    force_close_delay=0.2,
+    auth_retry_delay=0.05,
+    http_timeout=2.0,
+    connect_timeout=2.0,
+    close_timeout=0.5,
+)
+
+PROFILES: dict[str, Settings] = {"sdk": SDK, "demo": DEMO, "test": TEST}
+
+
+def profile(name: str) -> Settings:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None

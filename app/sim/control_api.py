@@ -1,0 +1,215 @@
+"""The `/sim/` host-control API (PROTOCOL.md section 6). Every call answers what it did."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.sim.bodies import Body
+from app.sim.engine import SimEngine
+from app.sim.faults import ENDPOINTS, MODES, Fault
+from app.sim.model import ALL_CHANNELS, DC_CHANNELS, ROLE_TYPES, TOKEN_TYPES, Phase, SimError
+from app.sim.transcript import MAX_PER_SECOND
+from app.sim.views import state_view
+
+_MEETING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SOCKET_ACTIONS = ("close", "reset", "halfopen", "latency")
+# Codes a close frame may carry (1005, 1006 and 1015 never go on the wire).
+_SENDABLE = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
+
+
+def _engine(request: Request) -> SimEngine:
+    return request.app.state.engine
+
+
+async def create_meeting(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    meeting_id = body.string("meetingId")
+    if meeting_id is not None and not _MEETING_ID.match(meeting_id):
+        raise SimError(400, "meetingId may hold letters, digits, '.', '_' and '-' (1-64)")
+    m, created = _engine(request).model.create_meeting(
+        meeting_id,
+        lobby=body.boolean("lobby", default=True),
+        webinar=body.boolean("webinar", default=True),
+        keep_alive_secs=body.integer("keepAliveSecs", minimum=1, maximum=3600),
+        token_ttl_secs=body.integer("tokenTtlSecs", minimum=1, maximum=30 * 86400),
+    )
+    answer = {"meetingId": m.id, "locusUrl": m.locus_url, "created": created}
+    return JSONResponse(answer, status_code=201 if created else 200)
+
+
+async def list_meetings(request: Request) -> JSONResponse:
+    meetings = _engine(request).model.meetings.values()
+    return JSONResponse({"meetings": [{"meetingId": m.id, "ended": m.ended} for m in meetings]})
+
+
+async def meeting_state(request: Request) -> JSONResponse:
+    engine = _engine(request)
+    m = engine.meeting(request.path_params["meeting_id"])
+    return JSONResponse(state_view(engine.model, m))
+
+
+async def end_meeting(request: Request) -> JSONResponse:
+    return JSONResponse(_engine(request).end_meeting(request.path_params["meeting_id"]))
+
+
+async def admit(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    pid = body.string("participantId")
+    return JSONResponse(_engine(request).admit(request.path_params["meeting_id"], pid))
+
+
+async def lobby(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    pid = body.string("participantId", required=True) or ""
+    return JSONResponse(_engine(request).to_lobby(request.path_params["meeting_id"], pid))
+
+
+async def roles(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    pid = body.string("participantId", required=True) or ""
+    wanted = body.string_list("roles", choices=ROLE_TYPES)
+    return JSONResponse(_engine(request).set_roles(request.path_params["meeting_id"], pid, wanted))
+
+
+async def practice_session(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    enabled = body.boolean("enabled", required=True)
+    return JSONResponse(_engine(request).set_practice(request.path_params["meeting_id"], enabled))
+
+
+async def rotate(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    channel = body.string("channel", required=True, choices=DC_CHANNELS) or ""
+    return JSONResponse(_engine(request).rotate(request.path_params["meeting_id"], channel))
+
+
+async def tokens(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    action = body.string("action", required=True, choices=("expire", "revoke")) or ""
+    token_type = body.string("tokenType", choices=TOKEN_TYPES.values())
+    meeting_id = request.path_params["meeting_id"]
+    return JSONResponse(_engine(request).mark_tokens(meeting_id, action, token_type))
+
+
+async def transcription(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    rate = body.number("perSecond", required=True, maximum=MAX_PER_SECOND) or 0.0
+    return JSONResponse(_engine(request).set_transcription(request.path_params["meeting_id"], rate))
+
+
+async def set_fault(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    fault = Fault(
+        endpoint=body.string("endpoint", required=True, choices=ENDPOINTS) or "",
+        mode=body.string("mode", required=True, choices=MODES) or "",
+        delay_ms=body.integer("delayMs", minimum=0, maximum=600_000),
+        status=body.integer("status", minimum=400, maximum=599) or 500,
+        remaining=body.integer("count", minimum=1),
+    )
+    _engine(request).faults.set(fault)
+    return JSONResponse({"fault": fault.view()})
+
+
+async def clear_faults(request: Request) -> JSONResponse:
+    return JSONResponse({"cleared": _engine(request).faults.clear()})
+
+
+async def list_faults(request: Request) -> JSONResponse:
+    return JSONResponse({"faults": _engine(request).faults.view()})
+
+
+async def sockets(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    engine = _engine(request)
+    m = engine.meeting(body.string("meetingId", required=True) or "")
+    channel = body.string("channel", required=True, choices=ALL_CHANNELS) or ""
+    action = body.string("action", required=True, choices=SOCKET_ACTIONS) or ""
+    code = body.integer("code") or 1000
+    if code not in _SENDABLE:
+        raise SimError(400, f"close code {code} cannot be sent in a close frame (try reset)")
+    reason = body.data.get("reason") or ""
+    if not isinstance(reason, str) or len(reason.encode()) > 123:
+        raise SimError(400, "reason must be a string of at most 123 bytes")
+    ms = body.integer("ms", minimum=0, maximum=60_000, required=action == "latency") or 0
+    pid = body.string("participantId")
+    return JSONResponse(socket_action(engine, m.id, pid, channel, action, code, reason, ms))
+
+
+def socket_action(
+    engine: SimEngine,
+    meeting_id: str,
+    participant_id: str | None,
+    channel: str,
+    action: str,
+    code: int,
+    reason: str,
+    ms: int,
+) -> dict[str, Any]:
+    m = engine.meeting(meeting_id)
+    model = engine.model
+    if participant_id is not None:
+        p = engine.participant(m, participant_id)
+    else:
+        present = [q for q in m.participants.values() if q.phase != Phase.LEFT]
+        with_socket = [q for q in present if model.participant_sockets(q, channel)]
+        candidates = with_socket or present or list(m.participants.values())
+        if not candidates:
+            raise SimError(404, f"meeting {m.id!r} has no participants")
+        p = candidates[0]
+    affected = []
+    for record in model.participant_sockets(p, channel):
+        conn = engine.proxy.conn(record.client_port) if engine.proxy else None
+        if action == "close":
+            engine.close_socket(record.id, code, reason)
+        elif conn is None:
+            continue  # its TCP link is already gone
+        elif action == "reset":
+            conn.reset()
+        elif action == "halfopen":
+            conn.set_halfopen()
+            record.state = "halfopen"
+        else:
+            conn.set_latency(ms)
+            record.latency_ms = ms
+        affected.append(record.id)
+    model.touch()
+    answer: dict[str, Any] = {
+        "meetingId": m.id,
+        "participantId": p.id,
+        "channel": channel,
+        "action": action,
+        "sockets": affected,
+    }
+    if action == "close":
+        answer.update(code=code, reason=reason)
+    if action == "latency":
+        answer["ms"] = ms
+    if not affected:
+        answer["message"] = f"no live {channel} socket for {p.id}: nothing done"
+    return answer
+
+
+def routes() -> list[Route]:
+    mid = "/sim/meetings/{meeting_id}"
+    return [
+        Route("/sim/meetings", create_meeting, methods=["POST"]),
+        Route("/sim/meetings", list_meetings, methods=["GET"]),
+        Route(mid, meeting_state, methods=["GET"]),
+        Route(mid, end_meeting, methods=["DELETE"]),
+        Route(f"{mid}/admit", admit, methods=["POST"]),
+        Route(f"{mid}/lobby", lobby, methods=["POST"]),
+        Route(f"{mid}/roles", roles, methods=["POST"]),
+        Route(f"{mid}/practice-session", practice_session, methods=["POST"]),
+        Route(f"{mid}/rotate", rotate, methods=["POST"]),
+        Route(f"{mid}/tokens", tokens, methods=["POST"]),
+        Route(f"{mid}/transcription", transcription, methods=["POST"]),
+        Route("/sim/faults", set_fault, methods=["POST"]),
+        Route("/sim/faults", clear_faults, methods=["DELETE"]),
+        Route("/sim/faults", list_faults, methods=["GET"]),
+        Route("/sim/sockets", sockets, methods=["POST"]),
+    ]

@@ -1,0 +1,321 @@
+"""The simulator's behaviour: locus, token and registration logic plus host actions.
+
+Every operation mutates the model synchronously and then applies its effects (locus pushes,
+socket closes, timers) without awaiting, so no request can observe half a state change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import partial
+from typing import Any
+
+from app.sim.datachannel import DatachannelService
+from app.sim.faults import FaultBook
+from app.sim.links import ChangeSignal, SocketLink
+from app.sim.model import (
+    TOKEN_TYPES,
+    Meeting,
+    Participant,
+    Phase,
+    SimError,
+    SimModel,
+)
+from app.sim.proxy import FaultProxy
+from app.sim.tokens import TokenMint, mask
+from app.sim.transcript import VOICEA_FROM, TranscriptClock, relay_data, run_ticker
+from app.sim.views import render_locus
+
+log = logging.getLogger("app.sim")
+
+
+class SimEngine:
+    def __init__(self, base_url: str, user_token: str | None, proxy: FaultProxy | None) -> None:
+        self.signal = ChangeSignal()
+        self.model = SimModel(base_url, on_change=self.signal.notify)
+        self.user_token = user_token
+        self.proxy = proxy
+        self.mint = TokenMint()
+        self.faults = FaultBook(on_change=self.signal.notify)
+        self.dc = DatachannelService(self.model, self.mint)
+        self.links: dict[str, SocketLink] = {}
+        self._lobby_timers: dict[str, asyncio.TimerHandle] = {}
+        self._tickers: dict[str, asyncio.Task[None]] = {}
+        self._clocks: dict[str, TranscriptClock] = {}
+        self.stopping = False
+
+    @property
+    def base_url(self) -> str:
+        return self.model.base_url
+
+    @property
+    def ws_base(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def check_user(self, authorization: str | None) -> str:
+        """The caller's user token, or 401 (any non-empty bearer unless one is fixed)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise SimError(401, "missing user token (Authorization: Bearer <token>)")
+        if self.user_token is not None and token != self.user_token:
+            raise SimError(401, f"user token {mask(token)} is not accepted here")
+        return token
+
+    def user_ok(self, token: str | None) -> bool:
+        return bool(token) and (self.user_token is None or token == self.user_token)
+
+    def meeting(self, meeting_id: str, *, live: bool = False) -> Meeting:
+        return self.model.meeting(meeting_id, live=live)
+
+    def participant(self, m: Meeting, participant_id: str) -> Participant:
+        return self.model.participant(m, participant_id)
+
+    # -- effects --------------------------------------------------------------------------
+
+    def push_locus(self, m: Meeting, p: Participant) -> None:
+        locus = render_locus(self.model, m, p)
+        for record in self.model.participant_sockets(p, "device"):
+            link = self.links.get(record.id)
+            if link is not None:
+                link.push({"eventType": "locus.difference", "locus": locus})
+
+    def close_socket(self, socket_id: str, code: int, reason: str) -> None:
+        link = self.links.get(socket_id)
+        if link is not None:
+            link.close(code, reason)
+        self.model.remove_socket(socket_id)  # closed sockets drop out of the state view
+
+    def close_channels(self, p: Participant, channels: tuple[str, ...], reason: str) -> None:
+        for channel in channels:
+            for record in self.model.participant_sockets(p, channel):
+                self.close_socket(record.id, 1000, reason)
+
+    def _arm_lobby_timer(self, m: Meeting, p: Participant) -> None:
+        self._disarm_lobby_timer(p)
+        loop = asyncio.get_running_loop()
+        delay = m.keep_alive_secs * 2  # PROTOCOL.md section 2 [ours]
+        self._lobby_timers[p.id] = loop.call_later(delay, self._lobby_timeout, m.id, p.id)
+
+    def _disarm_lobby_timer(self, p: Participant) -> None:
+        handle = self._lobby_timers.pop(p.id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _lobby_timeout(self, meeting_id: str, participant_id: str) -> None:
+        self._lobby_timers.pop(participant_id, None)
+        m = self.model.meetings.get(meeting_id)
+        p = m.participants.get(participant_id) if m else None
+        if m is None or p is None or p.phase != Phase.LOBBY:
+            return
+        log.info("meeting %s: %s removed from the lobby (no keep-alive)", m.id, p.id)
+        self.model.set_phase(p, Phase.LEFT, "removed from the lobby: keep-alive missed")
+        self.push_locus(m, p)
+
+    def _leave(self, m: Meeting, p: Participant, reason: str, push: bool = True) -> None:
+        self._disarm_lobby_timer(p)
+        self.model.set_phase(p, Phase.LEFT, reason)
+        self.close_channels(p, ("default", "practice"), reason)
+        if push:
+            self.push_locus(m, p)
+
+    # -- locus side -----------------------------------------------------------------------
+
+    def add_device(self, name: str) -> dict[str, str]:
+        device = self.model.add_device(name)
+        log.info("device %s registered (%s)", device.id, name)
+        return {"url": device.url, "webSocketUrl": device.ws_url}
+
+    def join(
+        self, meeting_id: str, device_url: str, display_name: str, role: str, user_token: str
+    ) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        previous = m.by_device(device_url)
+        if previous is not None:
+            # The device moved on: no LEFT push for the old record, it would confuse the new.
+            self._leave(m, previous, "replaced by a new join from the same device", push=False)
+        p, _ = self.model.join(m, device_url, display_name, role, user_token)
+        log.info("meeting %s: %s joined as %s (%s)", m.id, p.id, role, p.phase)
+        locus = render_locus(self.model, m, p)
+        if p.phase == Phase.LOBBY:
+            self._arm_lobby_timer(m, p)
+        else:
+            locus["self"]["datachannelToken"] = self.dc.issue(m, p, TOKEN_TYPES["default"])
+            if p.panelist and m.practice_enabled:
+                token = self.dc.issue(m, p, TOKEN_TYPES["practice"])
+                locus["self"]["practiceSessionDatachannelToken"] = token
+        self.push_locus(m, p)
+        return {"locus": locus}
+
+    def resync(self, meeting_id: str, user_token: str, device_url: str | None) -> dict[str, Any]:
+        m = self.meeting(meeting_id)
+        candidates = list(m.participants.values())
+        if device_url:
+            candidates = [p for p in candidates if p.device_url == device_url]
+        else:
+            candidates = [p for p in candidates if p.user_token == user_token]
+        if not candidates:
+            raise SimError(404, f"no participant of meeting {m.id!r} for this caller")
+        live = [p for p in candidates if p.phase != Phase.LEFT]
+        p = (live or candidates)[-1]
+        return {"locus": render_locus(self.model, m, p)}
+
+    def keep_alive(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
+        m = self.meeting(meeting_id)
+        p = self.participant(m, participant_id)
+        if p.phase == Phase.LEFT:
+            raise SimError(404, f"participant {p.id!r} has left ({p.left_reason})")
+        p.keep_alives += 1
+        if p.phase == Phase.LOBBY:
+            self._arm_lobby_timer(m, p)
+        self.model.touch()
+        return {"keepAlives": p.keep_alives}
+
+    def leave(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
+        m = self.meeting(meeting_id)
+        p = self.participant(m, participant_id)
+        if p.phase != Phase.LEFT:
+            log.info("meeting %s: %s left", m.id, p.id)
+            self._leave(m, p, "participant left")
+        return {"locus": render_locus(self.model, m, p)}
+
+    # -- host controls --------------------------------------------------------------------
+
+    def end_meeting(self, meeting_id: str) -> dict[str, Any]:
+        m = self.meeting(meeting_id)
+        if m.ended:
+            return {"meetingId": m.id, "ended": True, "participantsRemoved": 0}
+        self._stop_ticker(m.id)
+        affected = self.model.end_meeting(m)
+        for p in affected:
+            self._disarm_lobby_timer(p)
+            self.close_channels(p, ("default", "practice"), "meeting ended")
+            self.push_locus(m, p)
+        log.info("meeting %s ended", m.id)
+        return {"meetingId": m.id, "ended": True, "participantsRemoved": len(affected)}
+
+    def admit(self, meeting_id: str, participant_id: str | None) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        if participant_id is not None:
+            waiting = [self.participant(m, participant_id)]
+            if waiting[0].phase != Phase.LOBBY:
+                return {
+                    "meetingId": m.id,
+                    "admitted": [],
+                    "message": f"{participant_id} is not in the lobby",
+                }
+        else:
+            waiting = [p for p in m.participants.values() if p.phase == Phase.LOBBY]
+        for p in waiting:
+            self._disarm_lobby_timer(p)
+            self.model.set_phase(p, Phase.JOINED)
+            self.push_locus(m, p)
+        return {"meetingId": m.id, "admitted": [p.id for p in waiting]}
+
+    def to_lobby(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        p = self.participant(m, participant_id)
+        if p.phase != Phase.JOINED:
+            return {"meetingId": m.id, "moved": [], "message": f"{p.id} is not joined ({p.phase})"}
+        self.model.set_phase(p, Phase.LOBBY)
+        self.close_channels(p, ("default", "practice"), "moved to the lobby")
+        self._arm_lobby_timer(m, p)
+        self.push_locus(m, p)
+        return {"meetingId": m.id, "moved": [p.id]}
+
+    def set_roles(self, meeting_id: str, participant_id: str, roles: list[str]) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        p = self.participant(m, participant_id)
+        if self.model.set_roles(p, roles):
+            self.close_channels(p, ("practice",), "no longer a panelist")
+        self.push_locus(m, p)
+        return {"meetingId": m.id, "participantId": p.id, "roles": list(p.roles)}
+
+    def set_practice(self, meeting_id: str, enabled: bool) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        if enabled and not m.webinar:
+            raise SimError(400, f"meeting {m.id!r} is not a webinar: no practice session")
+        changed = self.model.set_practice(m, enabled)
+        live = [p for p in m.participants.values() if p.phase != Phase.LEFT]
+        if not enabled:
+            for p in live:
+                self.close_channels(p, ("practice",), "practice session ended")
+        if changed:
+            for p in live:
+                self.push_locus(m, p)
+        url = m.datachannel_url("practice", self.base_url) if m.practice_enabled else None
+        return {
+            "meetingId": m.id,
+            "enabled": enabled,
+            "changed": changed,
+            "practiceSessionDatachannelUrl": url,
+        }
+
+    def rotate(self, meeting_id: str, channel: str) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        url = self.model.rotate(m, channel)
+        for p in m.participants.values():
+            if p.phase == Phase.JOINED:
+                self.push_locus(m, p)
+        rotation = m.rotations[channel]
+        return {"meetingId": m.id, "channel": channel, "datachannelUrl": url, "rotation": rotation}
+
+    def mark_tokens(self, meeting_id: str, action: str, token_type: str | None) -> dict[str, Any]:
+        m = self.meeting(meeting_id)
+        count = self.model.mark_tokens(m, action, token_type)
+        return {"meetingId": m.id, "action": action, "tokenType": token_type, "tokens": count}
+
+    # -- transcription --------------------------------------------------------------------
+
+    def set_transcription(self, meeting_id: str, per_second: float) -> dict[str, Any]:
+        m = self.meeting(meeting_id, live=True)
+        self._stop_ticker(m.id)
+        m.transcription_per_second = per_second
+        if per_second > 0:
+            clock = self._clocks.setdefault(m.id, TranscriptClock())
+            ticker = run_ticker(per_second, clock, partial(self._relay_transcript, m.id))
+            task = asyncio.get_running_loop().create_task(ticker)
+            self._tickers[m.id] = task
+        self.model.touch()
+        return {"meetingId": m.id, "perSecond": per_second}
+
+    def _stop_ticker(self, meeting_id: str) -> None:
+        task = self._tickers.pop(meeting_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _relay_transcript(self, meeting_id: str, payload: dict[str, Any]) -> None:
+        """One transcript to every socket of the meeting subscribed to transcription."""
+        data = relay_data(payload)
+        for record in list(self.model.sockets.values()):
+            if (
+                record.meeting_id == meeting_id
+                and record.channel in ("default", "practice")
+                and "transcription" in record.subscriptions
+            ):
+                link = self.links.get(record.id)
+                if link is not None:
+                    link.push(data, headers={"from": VOICEA_FROM})
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        self.stopping = True
+        self.faults.stopping.set()
+        for meeting_id in list(self._tickers):
+            self._stop_ticker(meeting_id)
+        for handle in self._lobby_timers.values():
+            handle.cancel()
+        self._lobby_timers.clear()
+        links = list(self.links.values())
+        for link in links:
+            # 1001 is transient for the client (reconnect), 1012 from uvicorn would not be.
+            link.close(1001, "server stopping")
+        writers = [link.writer for link in links if link.writer is not None]
+        if writers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait(writers, timeout=1.0)

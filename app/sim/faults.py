@@ -1,0 +1,139 @@
+"""Endpoint faults: slow, failing (HTML 5xx, as a real proxy would answer) or hanging calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+log = logging.getLogger("app.sim.faults")
+
+ENDPOINTS = ("join", "token", "register", "keepalive", "device")
+MODES = ("slow", "error", "hang")
+DEFAULT_SLOW_MS = 2000
+
+
+@dataclass
+class Fault:
+    endpoint: str
+    mode: str
+    delay_ms: int | None = None
+    status: int = 500
+    remaining: int | None = None  # None: every call until cleared
+    hits: int = 0
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "mode": self.mode,
+            "delayMs": self.delay_ms,
+            "status": self.status,
+            "remaining": self.remaining,
+            "hits": self.hits,
+        }
+
+
+def html_error(status: int) -> HTMLResponse:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    body = f"<html><body><h1>{status} {phrase}</h1></body></html>"
+    return HTMLResponse(body, status_code=status)
+
+
+class FaultBook:
+    """At most one fault per endpoint; a new one replaces the old."""
+
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+        self._faults: dict[str, Fault] = {}
+        self._on_change = on_change or (lambda: None)
+        self.stopping = asyncio.Event()  # set on server stop: ends every hang and slow wait
+
+    def set(self, fault: Fault) -> None:
+        self._faults[fault.endpoint] = fault
+        self._on_change()
+
+    def clear(self) -> int:
+        count = len(self._faults)
+        self._faults.clear()
+        self._on_change()
+        return count
+
+    def view(self) -> list[dict[str, Any]]:
+        return [f.view() for f in self._faults.values()]
+
+    def take(self, endpoint: str) -> Fault | None:
+        """The fault that applies to this call, consuming one of its count."""
+        fault = self._faults.get(endpoint)
+        if fault is None:
+            return None
+        fault.hits += 1
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self._faults[endpoint]
+        self._on_change()
+        return fault
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; True when the full delay passed."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    async def _hang(self, request: Request) -> None:
+        """Never answer: wait until the client goes away or the server stops."""
+
+        async def client_gone() -> None:
+            while True:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    return
+
+        gone = asyncio.ensure_future(client_gone())
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({gone, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (gone, stop):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def run(
+        self, endpoint: str, request: Request, handler: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """Answer a call through its fault, if any; `handler` computes the honest answer."""
+        fault = self.take(endpoint)
+        if fault is None:
+            return await handler()
+        log.info("fault on %s: %s (%s)", endpoint, fault.mode, request.url.path)
+        if fault.mode == "hang":
+            await self._hang(request)
+            return Response(status_code=503)  # nobody is listening any more
+        if fault.mode == "error":
+            if fault.delay_ms:
+                await self._sleep(fault.delay_ms / 1000)
+            return html_error(fault.status)
+        # slow: the server does the work at once and the answer arrives late, so a late
+        # token is a real token (SCENARIOS.md A3, P2).
+        failure: Exception | None = None
+        try:
+            response = await handler()
+        except Exception as exc:  # error answers are late too
+            failure = exc
+        delay = fault.delay_ms if fault.delay_ms is not None else DEFAULT_SLOW_MS
+        await self._sleep(delay / 1000)
+        if failure is not None:
+            raise failure
+        return response
