@@ -99,6 +99,8 @@ class Channel(Listener):
 
     async def stop(self) -> None:
         self._desired = None
+        for task in list(self._side):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -306,9 +308,7 @@ class Channel(Listener):
         except (HttpError, TokenError, p.ProtocolError, ConnectFailed, ConnectRefused) as exc:
             return Failure(str(exc), retry=True)
         finally:
-            self._conn = None
-            for task in list(self._side):
-                task.cancel()
+            self._conn = None  # side tasks (subscribe, drop) end on their own once it closes
             if conn is not None:
                 await conn.close(*p.CLIENT_DONE)
 

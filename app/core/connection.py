@@ -104,12 +104,11 @@ class Connection:
             await self._send(p.authorization_frame(self._user_token, self._s.tracking_prefix))
             async with asyncio.timeout(self._s.connect_timeout):
                 while not self._online:
-                    self._handle(await ws.recv(), time.perf_counter_ns())
+                    await self._receive(ws)
             self._listener.online((time.perf_counter() - started) * 1000)
             pinger = asyncio.get_running_loop().create_task(self._ping_loop(), name="ping")
             while True:
-                raw = await ws.recv()
-                self._handle(raw, time.perf_counter_ns())  # stamp before parsing: honest RTT
+                await self._receive(ws)
         except TimeoutError:
             await self.close(1000, "online not reached in time")
             return self._outcome()
@@ -158,16 +157,22 @@ class Connection:
         self._frames_out += 1
         self._listener.frame_counts(self._frames_in, self._frames_out)
 
-    def _handle(self, raw: Any, received_ns: int) -> None:
+    async def _receive(self, ws: ClientConnection) -> None:
+        raw = await ws.recv()
+        received_ns = time.perf_counter_ns()  # stamped before parsing: an honest RTT
+        ack = self._handle(raw, received_ns)
+        if ack is not None:
+            await self._send(p.ack_frame(ack))  # in order, from the reader: no task per frame
+
+    def _handle(self, raw: Any, received_ns: int) -> str | None:
+        """Act on one inbound frame; return the id to ack, if any."""
         self._frames_in += 1
         self._listener.frame_counts(self._frames_in, self._frames_out)
         try:
             frame = p.parse_frame(raw, self._s.max_frame_bytes)
         except p.ProtocolError as exc:
             self._listener.bad_input(str(exc))
-            return
-        if frame.id is not None:
-            self._ack(frame.id)
+            return None
         if frame.sequence_number is not None:
             last = self._last_seq
             if last is not None and frame.sequence_number != last + 1:
@@ -175,21 +180,13 @@ class Connection:
             self._last_seq = frame.sequence_number
         if isinstance(frame, p.OnlineFrame):
             self._online = True
-            return
-        if not self._online:
-            return  # nothing but buffer_state counts before online
-        if isinstance(frame, p.Pong):
+        elif not self._online:
+            pass  # nothing but buffer_state counts before online
+        elif isinstance(frame, p.Pong):
             self._pong(frame, received_ns)
-            return
-        self._listener.frame(frame)
-
-    def _ack(self, message_id: str) -> None:
-        # acks go out in order, without waiting for the reader: fire and account
-        async def send_ack() -> None:
-            with contextlib.suppress(ConnectionClosed):
-                await self._send(p.ack_frame(message_id))
-
-        asyncio.get_running_loop().create_task(send_ack(), name="ack")
+        else:
+            self._listener.frame(frame)
+        return frame.id
 
     def _pong(self, pong: p.Pong, received_ns: int) -> None:
         pending = self._pending_ping
