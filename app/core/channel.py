@@ -13,63 +13,19 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
 from app.core import protocol as p
 from app.core.backoff import Backoff
 from app.core.connection import ConnectFailed, Connection, ConnectRefused, Listener, Outcome
+from app.core.desired import DROP_CLOSE, ChannelHost, CommandError, Desired, Failure
 from app.core.events import ChannelName, ChannelSnapshot, ChannelState, CloseInfo, EventKind
-from app.core.http import Http, HttpError
+from app.core.http import HttpError
 from app.core.registration import RegistrationRefused, register
-from app.core.settings import Settings
-from app.core.tokens import TokenError, TokenStore
-
-DROP_CLOSE = (3050, "done (forced)")  # a user-forced drop: the table says "reconnect"
-
-
-class CommandError(Exception):
-    """A command that cannot be done now; the message says why."""
-
-
-@dataclass(frozen=True)
-class Desired:
-    generation: int
-    url: str  # registration URL; for the device socket, the socket URL itself
-    token_type: str | None  # None: no registration step (device socket)
-    subscriptions: tuple[str, ...] = ()
-    ready: bool = True
-    waiting_for: str = ""
-
-    @property
-    def key(self) -> tuple[int, str, str | None]:
-        return (self.generation, self.url, self.token_type)
-
-
-@dataclass(frozen=True)
-class Failure:
-    message: str
-    retry: bool
-
-
-class ChannelHost(Protocol):
-    """What the meeting gives its channels. All callbacks are synchronous."""
-
-    settings: Settings
-    http: Http
-    tokens: TokenStore
-    user_token: str
-    device_url: str | None
-
-    def fetch_token(self, token_type: str, generation: int) -> Awaitable[str]: ...
-    def emit(
-        self, channel: str, generation: int, kind: EventKind, summary: str, **data: Any
-    ) -> None: ...
-    def channel_changed(self, name: ChannelName) -> None: ...
-    def channel_frame(self, name: ChannelName, generation: int, frame: p.Frame) -> None: ...
-    def channel_online(self, name: ChannelName, generation: int, again: bool) -> None: ...
+from app.core.tokens import TokenError
 
 
 class Channel(Listener):

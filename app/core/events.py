@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from app.core.locus import Phase
+from app.core.tokens import TokenSlot
 
 log = logging.getLogger("app.core")
 
@@ -139,6 +140,22 @@ class TokenSnapshot:
     fetch_ms: float | None = None
     last_result: str = "not issued"
     last_ok: bool = True
+
+    @classmethod
+    def of(cls, kind: str, slot: TokenSlot | None, result: str, ok: bool) -> TokenSnapshot:
+        if slot is None:
+            return cls(kind, last_result=result, last_ok=ok)
+        return cls(
+            kind,
+            slot.masked,
+            slot.source,
+            slot.fetched_at,
+            slot.exp,
+            slot.decode_error,
+            slot.fetch_ms,
+            result,
+            ok,
+        )
 
     def age(self, now: float | None = None) -> float | None:
         if self.fetched_at is None:

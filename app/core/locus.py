@@ -136,3 +136,20 @@ def _obj(value: Any, name: str) -> dict[str, Any]:
 
 def _url(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def badge(view: MeetingView | None, joined: bool, left: bool) -> str:
+    """Not joined / Joining / Lobby / Admitted / Panelist / Practice session / Left."""
+    if not joined:
+        return "Not joined"
+    if left:
+        return "Left" if view is not None else "Not joined"
+    if view is None:
+        return "Joining"
+    if view.phase is Phase.LOBBY:
+        return "Lobby"
+    if view.phase is Phase.JOINED:
+        if view.panelist and view.practice_enabled:
+            return "Practice session"
+        return "Panelist" if view.panelist else "Admitted"
+    return "Left" if view.phase is Phase.LEFT else "Not joined"

@@ -27,14 +27,15 @@ from app.core.events import (
     TokenSnapshot,
 )
 from app.core.http import Http, HttpError, check_url, make_client
+from app.core.keepalive import LobbyKeepAlive
 from app.core.locus import (
     DEFAULT_TOKEN,
     PRACTICE_TOKEN,
     TOKEN_TYPES,
     MeetingView,
     Phase,
+    badge,
     derive_view,
-    keep_alive_interval,
 )
 from app.core.settings import SDK, Settings
 from app.core.tokens import StaleTokenError, TokenError, TokenSlot, TokenStore, mask
@@ -80,9 +81,7 @@ class MeetingClient:
         self._admitted_in: int | None = None  # generation in which "admitted" already fired
         self._timeline: list[PhaseMark] = []
         self._token_results: dict[str, tuple[str, bool]] = {}
-        self._keep_alive: asyncio.Task[None] | None = None
-        self._keep_alive_done_in: int | None = None  # stopped for good (failure) in this gen
-        self._keep_alives = 0
+        self._keep_alive = LobbyKeepAlive(self.http, self._keep_alive_sent, self._keep_alive_failed)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_error: str | None = None
         self._publish_pending = False
@@ -157,7 +156,7 @@ class MeetingClient:
         view, self._left = self._view, True
         self._generation += 1  # everything started for the old generation is stale from here
         self.tokens.invalidate_all("left the meeting")
-        self._stop_keep_alive()
+        self._keep_alive.stop()
         for name in (ChannelName.PRACTICE, ChannelName.DEFAULT):
             self.channels[name].set_desired(None)
         for name in (ChannelName.PRACTICE, ChannelName.DEFAULT):
@@ -182,7 +181,7 @@ class MeetingClient:
         self._closed = True
         with contextlib.suppress(Exception):
             await self.leave()
-        self._stop_keep_alive()
+        self._keep_alive.stop()
         for task in list(self._tasks):
             task.cancel()
         for channel in self.channels.values():
@@ -225,7 +224,7 @@ class MeetingClient:
             participant_id=v.participant_id if v else None,
             locus_url=v.locus_url if v else None,
             device_url=self.device_url,
-            keep_alives=self._keep_alives,
+            keep_alives=self._keep_alive.sent,
             timeline=tuple(self._timeline),
             tokens={kind: self._token_snapshot(kind) for kind in TOKEN_TYPES},
             channels={name: ch.snapshot for name, ch in self.channels.items()},
@@ -233,37 +232,11 @@ class MeetingClient:
         )
 
     def _badge(self) -> str:
-        v = self._view
-        if self._meeting_id is None:
-            return "Not joined"
-        if self._left:
-            return "Left" if v is not None else "Not joined"
-        if v is None:
-            return "Joining"
-        if v.phase is Phase.LOBBY:
-            return "Lobby"
-        if v.phase is Phase.JOINED:
-            if v.panelist and v.practice_enabled:
-                return "Practice session"
-            return "Panelist" if v.panelist else "Admitted"
-        return "Left" if v.phase is Phase.LEFT else "Not joined"
+        return badge(self._view, self._meeting_id is not None, self._left)
 
     def _token_snapshot(self, kind: str) -> TokenSnapshot:
-        slot = self.tokens.get(kind)
         result, ok = self._token_results.get(kind, ("not issued", True))
-        if slot is None:
-            return TokenSnapshot(kind, last_result=result, last_ok=ok)
-        return TokenSnapshot(
-            kind,
-            slot.masked,
-            slot.source,
-            slot.fetched_at,
-            slot.exp,
-            slot.decode_error,
-            slot.fetch_ms,
-            result,
-            ok,
-        )
+        return TokenSnapshot.of(kind, self.tokens.get(kind), result, ok)
 
     # -- the locus view and what follows from it -------------------------------------------
     def _apply(self, view: MeetingView) -> None:
@@ -291,7 +264,7 @@ class MeetingClient:
             self._revoke_if_held(PRACTICE_TOKEN, "not a panelist in a practice session")
         if self._badge() != (self._timeline[-1].label if self._timeline else None):
             self._mark(self._badge())
-        self._schedule_keep_alive(view)
+        self._keep_alive.update(view, self._generation)
         self._reconcile()
         self._publish()
 
@@ -345,38 +318,6 @@ class MeetingClient:
         if generation == self._generation and isinstance(result.body, dict):
             self._apply_locus(result.body.get("locus"), "resync")
 
-    # -- lobby keep-alive -----------------------------------------------------------------------
-    def _schedule_keep_alive(self, view: MeetingView) -> None:
-        interval = keep_alive_interval(view.keep_alive_secs)
-        wanted = view.phase is Phase.LOBBY and interval is not None and view.keep_alive_url
-        if not wanted:
-            self._stop_keep_alive()
-            return
-        if self._keep_alive is not None or self._keep_alive_done_in == self._generation:
-            return  # one timer at most; none again after a failure
-        assert interval is not None and view.keep_alive_url is not None
-        self._keep_alive = self._spawn(
-            self._keep_alive_loop(view.keep_alive_url, interval, self._generation)
-        )
-
-    def _stop_keep_alive(self) -> None:
-        if self._keep_alive is not None:
-            self._keep_alive.cancel()
-            self._keep_alive = None
-
-    async def _keep_alive_loop(self, url: str, interval: float, generation: int) -> None:
-        while True:
-            await asyncio.sleep(interval)  # the protocol's schedule
-            try:
-                await self.http.call("keepalive", "GET", url)
-            except HttpError as exc:
-                self._keep_alive_done_in, self._keep_alive = generation, None
-                self._error("meeting", f"lobby keep-alive failed, keep-alives stopped: {exc}")
-                return
-            self._keep_alives += 1
-            self._emit("meeting", EventKind.KEEPALIVE, f"keep-alive {self._keep_alives}")
-            self._publish()
-
     # -- ChannelHost: what channels call (synchronous, except fetch_token) --------------------
     async def fetch_token(self, token_type: str, generation: int) -> str:
         view = self._view
@@ -426,6 +367,13 @@ class MeetingClient:
             if self._view is not None and not self._left:
                 # pushes sent while the device socket was down are lost: fetch the locus
                 self._spawn(self._resync(self._generation))
+
+    def _keep_alive_sent(self, count: int) -> None:
+        self._emit("meeting", EventKind.KEEPALIVE, f"keep-alive {count}")
+        self._publish()
+
+    def _keep_alive_failed(self, message: str) -> None:
+        self._error("meeting", message)
 
     # -- helpers -------------------------------------------------------------------------------
     def _emit(self, channel: str, kind: EventKind, summary: str, **data: Any) -> None:
