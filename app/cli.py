@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.core.events import CoreEvent, MeetingSnapshot
 
 from app import __version__
+from app.scenario import cli as scenario_cli
 
 DEFAULT_USER_TOKEN = "dcmon-demo-user"  # any non-empty token works against the simulator
 
@@ -42,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     _join_options(gui, server_required=False)
 
     sim = sub.add_parser("sim", help="run the backend simulator standalone")
-    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sim.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
+    )
     sim.add_argument("--port", type=int, default=8400, help="port (default 8400; 0 = any free)")
     sim.add_argument(
         "--no-demo-meeting", action="store_true", help="do not create meeting demo-1 at start"
@@ -57,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="headless tour on an embedded simulator; exit 0 only if every step passed"
     )
     demo.add_argument("--profile", default="demo", choices=["sdk", "demo", "test"])
+    scenario_cli.add_parser(sub)
     return parser
 
 
@@ -92,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_async(_join(args))
         if command == "demo":
             return _run_async(_demo(args))
+        if command == "scenario":
+            return scenario_cli.run(args)
         return _gui(args)
     except KeyboardInterrupt:
         return 130
@@ -111,10 +117,11 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 async def _sim(args: argparse.Namespace) -> int:
     from app.sim import run_standalone
 
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {args.host}, reachable beyond this machine", file=sys.stderr)
     try:
         await run_standalone(args.host, args.port, demo_meeting=not args.no_demo_meeting)
+    except ValueError as exc:  # e.g. a host that is not loopback
+        print(f"dcmon sim: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(
             f"dcmon sim: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr

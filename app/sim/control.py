@@ -111,9 +111,11 @@ class SimControl:
         delay_ms: int | None = None,
         status: int | None = None,
         count: int | None = None,
+        body_text: str | None = None,
     ) -> dict:
         body: dict[str, Any] = {"endpoint": endpoint, "mode": mode}
-        for key, value in (("delayMs", delay_ms), ("status", status), ("count", count)):
+        options = (("delayMs", delay_ms), ("status", status), ("count", count), ("body", body_text))
+        for key, value in options:
             if value is not None:
                 body[key] = value
         return await self._call("POST", "/sim/faults", body)
@@ -130,9 +132,16 @@ class SimControl:
         code: int | None = None,
         reason: str | None = None,
         ms: int | None = None,
+        frame: str | None = None,
     ) -> dict:
         body: dict[str, Any] = {"meetingId": meeting_id, "channel": channel, "action": action}
-        extras = (("participantId", participant_id), ("code", code), ("reason", reason), ("ms", ms))
+        extras = (
+            ("participantId", participant_id),
+            ("code", code),
+            ("reason", reason),
+            ("ms", ms),
+            ("frame", frame),
+        )
         for key, value in extras:
             if value is not None:
                 body[key] = value

@@ -17,7 +17,7 @@ from app.sim.transcript import MAX_PER_SECOND
 from app.sim.views import state_view
 
 _MEETING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SOCKET_ACTIONS = ("close", "reset", "halfopen", "latency")
+SOCKET_ACTIONS = ("close", "reset", "halfopen", "latency", "send")
 # Codes a close frame may carry (1005, 1006 and 1015 never go on the wire).
 _SENDABLE = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
 
@@ -104,12 +104,17 @@ async def transcription(request: Request) -> JSONResponse:
 
 async def set_fault(request: Request) -> JSONResponse:
     body = await Body.read(request)
+    is_body = body.data.get("mode") == "body"
+    raw_body = body.data.get("body")
+    if is_body and not isinstance(raw_body, str):
+        raise SimError(400, "mode 'body' needs 'body': the raw text to answer with")
     fault = Fault(
         endpoint=body.string("endpoint", required=True, choices=ENDPOINTS) or "",
         mode=body.string("mode", required=True, choices=MODES) or "",
         delay_ms=body.integer("delayMs", minimum=0, maximum=600_000),
-        status=body.integer("status", minimum=400, maximum=599) or 500,
+        status=body.integer("status", minimum=200, maximum=599) or (200 if is_body else 500),
         remaining=body.integer("count", minimum=1),
+        body=raw_body,
     )
     _engine(request).faults.set(fault)
     return JSONResponse({"fault": fault.view()})
@@ -137,7 +142,12 @@ async def sockets(request: Request) -> JSONResponse:
         raise SimError(400, "reason must be a string of at most 123 bytes")
     ms = body.integer("ms", minimum=0, maximum=60_000, required=action == "latency") or 0
     pid = body.string("participantId")
-    return JSONResponse(socket_action(engine, m.id, pid, channel, action, code, reason, ms))
+    frame = body.data.get("frame")
+    if action == "send" and (not isinstance(frame, str) or len(frame) > 4 << 20):
+        raise SimError(400, "send needs 'frame': the raw text to send (at most 4 MiB)")
+    return JSONResponse(
+        socket_action(engine, m.id, pid, channel, action, code, reason, ms, frame or "")
+    )
 
 
 def socket_action(
@@ -149,6 +159,7 @@ def socket_action(
     code: int,
     reason: str,
     ms: int,
+    frame: str = "",
 ) -> dict[str, Any]:
     m = engine.meeting(meeting_id)
     model = engine.model
@@ -166,6 +177,11 @@ def socket_action(
         conn = engine.proxy.conn(record.client_port) if engine.proxy else None
         if action == "close":
             engine.close_socket(record.id, code, reason)
+        elif action == "send":
+            link = engine.links.get(record.id)
+            if link is None:
+                continue
+            link.send_raw(frame)
         elif conn is None:
             continue  # its TCP link is already gone
         elif action == "reset":

@@ -32,10 +32,6 @@ class DatachannelService:
         self.model = model
         self.mint = mint
 
-    @property
-    def ws_base(self) -> str:
-        return "ws" + self.model.base_url.removeprefix("http")
-
     def issue(self, m: Meeting, p: Participant, token_type: str) -> str:
         now = int(time.time())
         jti = uuid.uuid4().hex
@@ -98,7 +94,7 @@ class DatachannelService:
             raise SimError(403, error)
         key = self.model.add_key(m, p, channel, url)
         log.info("meeting %s: %s registered on %s (binding %s)", m.id, p.id, channel, key.binding)
-        return {"webSocketUrl": f"{self.ws_base}/llm/{key.key}", "binding": key.binding}
+        return {"webSocketUrl": f"{self.model.ws_base}/llm/{key.key}", "binding": key.binding}
 
     def ws_key(self, key: str) -> WsKey | None:
         """The registration behind a webSocketUrl, if it may still be used."""

@@ -50,10 +50,6 @@ class SimEngine:
     def base_url(self) -> str:
         return self.model.base_url
 
-    @property
-    def ws_base(self) -> str:
-        return "ws" + self.base_url.removeprefix("http")
-
     # -- lookups --------------------------------------------------------------------------
 
     def check_user(self, authorization: str | None) -> str:

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 log = logging.getLogger("app.sim.faults")
 
 ENDPOINTS = ("join", "token", "register", "keepalive", "device")
-MODES = ("slow", "error", "hang")
+MODES = ("slow", "error", "hang", "body")  # body: answer `status` with a given raw body
 DEFAULT_SLOW_MS = 2000
 
 
@@ -28,6 +28,7 @@ class Fault:
     status: int = 500
     remaining: int | None = None  # None: every call until cleared
     hits: int = 0
+    body: str | None = None  # mode "body": the raw answer (malformed JSON, wrong shapes)
 
     def view(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class Fault:
             "delayMs": self.delay_ms,
             "status": self.status,
             "remaining": self.remaining,
+            "body": self.body,
             "hits": self.hits,
         }
 
@@ -104,6 +106,10 @@ class FaultBook:
         stop = asyncio.ensure_future(self.stopping.wait())
         try:
             await asyncio.wait({gone, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not gone.done():
+                # Stopping: the proxy is about to drop this connection. Answer nothing
+                # before that, as a server that goes away would (bounded, just in case).
+                await asyncio.wait({gone}, timeout=3)
         finally:
             for task in (gone, stop):
                 task.cancel()
@@ -121,9 +127,12 @@ class FaultBook:
         if fault.mode == "hang":
             await self._hang(request)
             return Response(status_code=503)  # nobody is listening any more
+        if fault.mode == "body":
+            return Response(fault.body or "", fault.status, media_type="application/json")
         if fault.mode == "error":
-            if fault.delay_ms:
-                await self._sleep(fault.delay_ms / 1000)
+            if fault.delay_ms and not await self._sleep(fault.delay_ms / 1000):
+                await self._hang(request)  # the server stopped meanwhile: no answer
+                return Response(status_code=503)
             return html_error(fault.status)
         # slow: the server does the work at once and the answer arrives late, so a late
         # token is a real token (SCENARIOS.md A3, P2).
@@ -133,7 +142,9 @@ class FaultBook:
         except Exception as exc:  # error answers are late too
             failure = exc
         delay = fault.delay_ms if fault.delay_ms is not None else DEFAULT_SLOW_MS
-        await self._sleep(delay / 1000)
+        if not await self._sleep(delay / 1000):
+            await self._hang(request)  # the server stopped meanwhile: no answer
+            return Response(status_code=503)
         if failure is not None:
             raise failure
         return response

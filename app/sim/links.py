@@ -83,6 +83,11 @@ class SocketLink:
         if not self.closing:
             self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
 
+    def send_raw(self, text: str) -> None:
+        """Any text as one frame, as sent by a broken or hostile server (bad-input tests)."""
+        if not self.closing:
+            self._outbox.put_nowait(text)
+
     def close(self, code: int, reason: str) -> None:
         """Queue a close frame after whatever is already queued."""
         if self.closing:

@@ -198,6 +198,10 @@ class SimModel:
         self.dc_urls: dict[str, tuple[str, str, int]] = {}  # every URL ever issued
         self.sockets: dict[str, SocketRecord] = {}
 
+    @property
+    def ws_base(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
     def touch(self) -> None:
         if self.on_change is not None:
             self.on_change()
@@ -250,12 +254,11 @@ class SimModel:
 
     def add_device(self, name: str) -> Device:
         device_id = uuid.uuid4().hex
-        ws_base = "ws" + self.base_url.removeprefix("http")
         device = Device(
             id=device_id,
             name=name,
             url=f"{self.base_url}/wdm/api/v1/devices/{device_id}",
-            ws_url=f"{ws_base}/mercury/{device_id}",
+            ws_url=f"{self.ws_base}/mercury/{device_id}",
         )
         self.devices[device_id] = device
         self.touch()

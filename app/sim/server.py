@@ -107,7 +107,11 @@ class Simulator:
             return self._base_url
         _install_log_filter()
         public = _listen(self.host, self.port)
-        internal = _listen("127.0.0.1", 0)
+        try:
+            internal = _listen("127.0.0.1", 0)
+        except OSError:
+            public.close()
+            raise
         port = public.getsockname()[1]
         url_host = f"[{self.host}]" if ":" in self.host else self.host
         base_url = f"http://{url_host}:{port}"
@@ -129,6 +133,7 @@ class Simulator:
         while not self._server.started:  # startup only: uvicorn offers no event for it
             if self._task.done():
                 public.close()
+                internal.close()
                 raise RuntimeError(f"simulator failed to start: {self._task.exception()!r}")
             await asyncio.sleep(0.005)
         await self.proxy.start(public)
@@ -232,7 +237,7 @@ class SimulatorThread:
         if not self._ready.wait(timeout):
             raise TimeoutError(f"simulator thread did not start within {timeout:g} s")
         if self._error is not None:
-            raise RuntimeError(f"simulator failed to start: {self._error!r}") from self._error
+            raise self._error  # e.g. OSError when the port is taken, as Simulator.start()
         return self.base_url
 
     def _run(self) -> None:
@@ -259,6 +264,14 @@ class SimulatorThread:
             coro.close()
             raise RuntimeError("the simulator thread is not running")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def state_view(self, meeting_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Thread-safe `Simulator.state_view`: read on the simulator's own loop."""
+
+        async def read() -> dict[str, Any]:
+            return self.simulator.state_view(meeting_id)
+
+        return self.call(read(), timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         thread, loop, stop = self._thread, self._loop, self._stop

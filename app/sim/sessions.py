@@ -47,8 +47,9 @@ async def _authorize(websocket: WebSocket, engine: SimEngine) -> bool:
     if frame is not None and frame.get("type") == "authorization":
         data = frame.get("data")
         bearer = data.get("token") if isinstance(data, dict) else None
-        if isinstance(bearer, str) and bearer.startswith("Bearer "):
-            token = bearer.removeprefix("Bearer ").strip()
+        if isinstance(bearer, str):
+            scheme, _, value = bearer.partition(" ")
+            token = value.strip() if scheme.lower() == "bearer" else None
     if not engine.user_ok(token):
         log.info("socket auth refused (token %s)", mask(token))
         await websocket.close(4401, "unauthorized")
@@ -96,6 +97,13 @@ def _open(engine: SimEngine, websocket: WebSocket, record: SocketRecord) -> Sock
     return link
 
 
+def _names(value: Any) -> list[str]:
+    """Subchannel names from a request field; anything but a list of strings counts as []."""
+    if not isinstance(value, list):
+        return []
+    return [name for name in value if isinstance(name, str)]
+
+
 def _handle(engine: SimEngine, link: SocketLink, message: dict[str, Any]) -> None:
     record = link.record
     record.frames_in += 1
@@ -114,8 +122,8 @@ def _handle(engine: SimEngine, link: SocketLink, message: dict[str, Any]) -> Non
         if not isinstance(data, dict):
             log.warning("socket %s: subscription request without data", record.id)
             return
-        subscribe = [s for s in data.get("subscribe") or [] if isinstance(s, str)]
-        unsubscribe = [s for s in data.get("unsubscribe") or [] if isinstance(s, str)]
+        subscribe = _names(data.get("subscribe"))
+        unsubscribe = _names(data.get("unsubscribe"))
         subs = [s for s in record.subscriptions if s not in unsubscribe]
         subs += [s for s in subscribe if s not in subs]
         record.subscriptions = subs
@@ -154,7 +162,10 @@ async def serve(websocket: WebSocket, engine: SimEngine, record: SocketRecord) -
                 break
             if message["type"] == "websocket.disconnect":
                 break
-            _handle(engine, link, message)
+            try:
+                _handle(engine, link, message)
+            except Exception:  # a frame we did not foresee must not end the socket
+                log.exception("socket %s: error handling a client frame", record.id)
     finally:
         engine.model.remove_socket(record.id)
         engine.links.pop(record.id, None)

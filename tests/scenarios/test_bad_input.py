@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -94,3 +95,81 @@ async def test_events_survive_a_failed_join(sim, host, make_client) -> None:
     pid = await admitted_online(client, watch, host, "after-fail", lobby=False)
     assert pid and len(watch.events) > before
     assert any("could not join 'missing'" in e.summary for e in watch.events[:before])
+
+
+BAD_FRAMES = [
+    ("malformed JSON", '{"id": "x", "data": {', "malformed JSON"),
+    ("wrong shape", "[1, 2, 3]", "not an object"),
+    ("wrong field types", '{"id": "w", "type": 7}', "'type' is not a string"),
+    ("over the size limit", '{"pad": "' + "a" * (1 << 20) + '"}', "over the"),
+]
+
+
+@pytest.mark.parametrize(("what", "frame", "message"), BAD_FRAMES, ids=[b[0] for b in BAD_FRAMES])
+async def test_bad_frame_is_reported_and_the_socket_stays_online(
+    sim, host, make_client, what, frame, message
+) -> None:
+    client, watch = make_client()
+    await admitted_online(client, watch, host, "frames", lobby=False)
+    await host.transcription("frames", 20)
+    mark = watch.mark()
+    await host.socket("frames", "default", "send", frame=frame)
+    bad = await watch.event(kind(EventKind.BAD_INPUT, "default"), T, f"{what} reported", mark)
+    assert message in bad.summary
+    # nothing was lost or broken: the socket stays up and the next frames still arrive
+    await watch.event(kind(EventKind.TRANSCRIPT, "default"), T, "captions continue", bad.seq)
+    assert client.snapshot.channel("default").state.value == "online"
+    assert client.snapshot.channel("default").connects == 1
+
+
+async def test_unknown_frame_type_is_acked_and_ignored(sim, host, make_client) -> None:
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "unknown", lobby=False)
+    frames_before = client.snapshot.channel("default").frames_in
+    await host.socket("unknown", "default", "send", frame='{"id": "u1", "type": "brandNewThing"}')
+    await watch.until(lambda s: s.channel("default").frames_in > frames_before, T, "frame received")
+    await watch.count(kind(EventKind.RTT, "default"), 2, T, "still pinging", watch.mark())
+    assert not [e for e in watch.events if e.kind is EventKind.BAD_INPUT]
+    assert client.snapshot.channel("default").connects == 1
+    assert pid
+
+
+async def test_registration_answer_without_web_socket_url(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("nows", lobby=False, webinar=False)
+    await host.fault("register", "body", body_text='{"binding": "b-1"}', count=1)
+    await client.join("nows")
+    err = await watch.event(kind(EventKind.ERROR, "default"), T, "clear error")
+    assert "no webSocketUrl" in err.summary
+    await watch.until(online("default"), T, "the retry registers properly")
+
+
+async def test_token_that_is_not_a_jwt(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("notjwt", lobby=True, webinar=False)
+    await client.join("notjwt")
+    await watch.until(lambda s: s.badge == "Lobby", T, "lobby")
+    answer = json.dumps(
+        {"datachannelToken": "definitely-not-a-jwt", "dataChannelTokenType": "llm-default-session"}
+    )
+    await host.fault("token", "body", body_text=answer, count=1)
+    await host.admit("notjwt")
+    warn = await watch.event(
+        lambda e: e.kind is EventKind.TOKEN and "not a JWT" in e.summary, T, "warning shown"
+    )
+    assert "definitely-not-a-jwt" not in warn.summary  # masked even when broken
+    # the simulator refuses it (401): refresh once, retry, online with a real token
+    await watch.event(kind(EventKind.HTTP, "default", retried=True), T, "retried")
+    await watch.until(online("default"), T, "online")
+
+
+async def test_token_answer_with_malformed_json(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("tokjson", lobby=True, webinar=False)
+    await client.join("tokjson")
+    await watch.until(lambda s: s.badge == "Lobby", T, "lobby")
+    await host.fault("token", "body", body_text="{not json", count=1)
+    await host.admit("tokjson")
+    err = await watch.event(kind(EventKind.ERROR, "default"), T, "clear error")
+    assert "token" in err.summary
+    await watch.until(online("default"), T, "online after the retry")

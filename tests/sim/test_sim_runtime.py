@@ -63,12 +63,24 @@ def test_simulator_thread_serves_from_its_own_loop():
         assert value is True
         state = thread.call(_state(url, "T1"))
         assert state["meetingId"] == "T1"
+        assert thread.state_view("T1") == state
     finally:
         thread.stop()
     assert not thread._thread.is_alive()
     with httpx.Client(trust_env=False) as http, pytest.raises(httpx.ConnectError):
         http.get(url + "/sim/meetings")
     thread.stop()  # idempotent
+
+
+def test_simulator_thread_reports_a_taken_port():
+    first = SimulatorThread()
+    url = first.start()
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with pytest.raises(OSError):
+            SimulatorThread(port=port).start()
+    finally:
+        first.stop()
 
 
 async def _state(url: str, meeting_id: str) -> dict:

@@ -77,14 +77,23 @@ async def test_device_socket_of_unknown_device_is_404(sim):
 async def test_malformed_and_oversized_frames_are_ignored(sim, ctl, guest_factory):
     guest = await joined(ctl, guest_factory)
     ws = await guest.connect_channel(guest.locus["info"]["datachannelUrl"])
-    for bad in ("not json", "[1, 2]", '{"type": 5}', '{"type": "subchannelSubscriptionRequest"}'):
+    for bad in (
+        "not json",
+        "[1, 2]",
+        '{"type": 5}',
+        '{"type": "subchannelSubscriptionRequest"}',
+    ):
         await ws.send(bad)
     await ws.send(b"\x00\x01binary")
     await ws.send(json.dumps({"id": "big", "type": "ping", "pad": "x" * (1024 * 1024)}))
+    await ws.send(json.dumps({"type": "subchannelSubscriptionRequest", "data": {"subscribe": "x"}}))
+    answer = await recv_json(ws)  # the first answer: nothing before it was taken for a frame
+    assert answer["data"] == {"subscribed": [], "unsubscribed": []}
     assert await ping(ws) < 5  # still answering; the oversized ping got no pong
     frames = live_sockets(await ctl.state("L1"), guest.pid, "default")[0]
-    assert frames["framesIn"] == 1 + 6 + 1
-    assert frames["framesOut"] == 2
+    assert frames["subscriptions"] == []
+    assert frames["framesIn"] == 1 + 6 + 1 + 1
+    assert frames["framesOut"] == 3
 
 
 async def test_subscription_response_and_transcription_only_to_subscribed(sim, ctl, guest_factory):
