@@ -13,6 +13,8 @@ help:
 	@echo "make demo          the headless tour (python -m app demo)"
 	@echo "make screenshot    docs/screenshot.png of a live session (needs xvfb)"
 	@echo "make bench         benchmarks against their floors (not part of make test)"
+	@echo "make package       PyInstaller bundle + dist/dcmon_<version>_<arch>.deb"
+	@echo "make package-test  build, install, smoke-run and remove the .deb"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dcmon needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -46,3 +48,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+# Packaging (packaging/README.md): PyInstaller one-folder bundle + dist/dcmon_<version>_<arch>.deb
+package: $(STAMP)
+	@$(BIN)/python -c 'import PyInstaller' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[dev,package]'
+	@bash scripts/qt_sysdeps.sh offscreen
+	@bash packaging/linux/build_deps.sh build
+	$(BIN)/python packaging/build.py
+
+package-test: $(STAMP)
+	@$(BIN)/python -c 'import PyInstaller' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[dev,package]'
+	@bash scripts/qt_sysdeps.sh window
+	@bash packaging/linux/build_deps.sh test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m packaging tests/packaging

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dcmon {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging to stderr")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="headless self-test of this installation (embedded simulator, demo tour, "
+        "window built offscreen); exit 0 only if it passed",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help="open the monitor window (the default)")
@@ -71,8 +77,12 @@ def _join_options(p: argparse.ArgumentParser, server_required: bool) -> None:
         help="backend base URL, e.g. http://127.0.0.1:8400"
         + ("" if server_required else " (default: embedded simulator)"),
     )
-    p.add_argument("--meeting", default="demo-1", help="meeting id (default demo-1)")
-    p.add_argument("--name", default="dcmon guest", help="display name")
+    if server_required:  # headless join: plain defaults
+        p.add_argument("--meeting", default="demo-1", help="meeting id (default demo-1)")
+        p.add_argument("--name", default="dcmon guest", help="display name")
+    else:  # the window remembers the last join form; only an explicit value overrides it
+        p.add_argument("--meeting", help="meeting id (default: last used, else demo-1)")
+        p.add_argument("--name", help="display name (default: last used)")
     p.add_argument(
         "--profile",
         default="demo",
@@ -83,12 +93,20 @@ def _join_options(p: argparse.ArgumentParser, server_required: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    if args.command is None and not args.smoke:  # bare `dcmon [-v]`: the window, its defaults
+        args = parser.parse_args([*argv, "gui"])
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    command = args.command or "gui"
+    if args.smoke:
+        from app.smoke import run_smoke
+
+        return run_smoke()
+    command = args.command
     try:
         if command == "sim":
             return _run_async(_sim(args))

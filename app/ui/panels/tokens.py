@@ -1,0 +1,122 @@
+"""Tokens panel: one row per datachannel token type, ages and countdowns ticking live."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.core.events import MeetingSnapshot, TokenSnapshot
+from app.core.locus import TOKEN_TYPES
+from app.ui.fmt import clock, ms
+from app.ui.session import Session
+
+HEADERS = ("token", "value", "source", "age", "expires in", "last result", "")
+SHORT = {"llm-default-session": "default", "llm-practice-session": "practice"}
+
+
+@dataclass
+class _Row:
+    kind: QLabel
+    value: QLabel
+    source: QLabel
+    age: QLabel
+    expires: QLabel
+    result: QLabel
+    refresh: QPushButton
+
+
+class TokensPanel(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.rows: dict[str, _Row] = {}
+        self._tokens: dict[str, TokenSnapshot] = {}
+        self._busy: set[str] = set()
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(12)
+        for col, text in enumerate(HEADERS):
+            head = QLabel(f"<b>{text}</b>")
+            self.grid.addWidget(head, 0, col)
+        for kind in TOKEN_TYPES:
+            self._add_row(kind)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.grid)
+        lay.addStretch(1)
+        # ages and countdowns tick without waiting for a snapshot
+        self.ticker = QTimer(self, interval=500)
+        self.ticker.timeout.connect(self.tick)
+        self.ticker.start()
+
+    def _add_row(self, kind: str) -> _Row:
+        r = len(self.rows) + 1
+        labels = [QLabel("-") for _ in range(6)]
+        labels[0].setText(SHORT.get(kind, kind))
+        labels[0].setToolTip(kind)
+        labels[1].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        button = QPushButton("Refresh")
+        button.setObjectName(f"refresh_{SHORT.get(kind, kind)}")
+        button.clicked.connect(lambda _=False, k=kind: self.refresh(k))
+        row = _Row(*labels, button)
+        for col, w in enumerate((*labels, button)):
+            w.setObjectName(w.objectName() or f"token_{SHORT.get(kind, kind)}_{HEADERS[col]}")
+            self.grid.addWidget(w, r, col)
+        self.rows[kind] = row
+        return row
+
+    def refresh(self, kind: str) -> None:
+        self._busy.add(kind)
+        self.rows[kind].result.setText("refreshing…")
+        self.rows[kind].refresh.setEnabled(False)
+        task = self.session.spawn(
+            f"Refresh {SHORT.get(kind, kind)} token", self.session.refresh_token(kind)
+        )
+        task.add_done_callback(lambda _t, k=kind: self._refreshed(k))
+
+    def _refreshed(self, kind: str) -> None:
+        self._busy.discard(kind)
+        self.rows[kind].refresh.setEnabled(True)
+        self._show(kind)
+
+    def set_snapshot(self, snap: MeetingSnapshot) -> None:
+        self._tokens = dict(snap.tokens)
+        for kind in self._tokens:
+            if kind not in self.rows:
+                self._add_row(kind)
+        for kind in self.rows:
+            self._show(kind)
+
+    def tick(self) -> None:
+        now, wall = time.monotonic(), time.time()
+        for kind, row in self.rows.items():
+            tok = self._tokens.get(kind)
+            row.age.setText(clock(tok.age(now)) if tok else "-")
+            left = tok.expires_in(wall) if tok else None
+            if left is None:
+                row.expires.setText("never" if tok and tok.fetched_at else "-")
+                row.expires.setStyleSheet("")
+            else:
+                row.expires.setText("expired" if left <= 0 else clock(left))
+                # PROTOCOL.md: within 30 s of exp already counts as expired
+                row.expires.setStyleSheet("color:#d1242f;" if left < 30 else "")
+
+    def _show(self, kind: str) -> None:
+        row = self.rows[kind]
+        tok = self._tokens.get(kind)
+        if tok is None:
+            for w in (row.value, row.source, row.age, row.expires):
+                w.setText("-")
+            if kind not in self._busy:
+                row.result.setText("not issued")
+            return
+        row.value.setText(tok.masked)  # already masked by the core: never the whole token
+        row.value.setToolTip(tok.decode_error or "JWT (masked)")
+        row.source.setText(tok.source or "-")
+        if kind not in self._busy:
+            timed = tok.fetch_ms is not None and " ms" not in tok.last_result
+            took = f" in {ms(tok.fetch_ms)}" if timed else ""
+            row.result.setText(f"{tok.last_result}{took}")
+            row.result.setStyleSheet("" if tok.last_ok else "color:#d1242f;")
+        self.tick()
