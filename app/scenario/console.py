@@ -1,0 +1,72 @@
+"""Printing a run as it happens: one line per step with its timing, the reason under a failure."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from app.scenario.model import Scenario
+from app.scenario.results import ScenarioResult, Status, StepResult
+
+if TYPE_CHECKING:
+    from app.scenario.runner import RunInfo
+
+MARKS = {
+    Status.PASSED: "ok",
+    Status.FAILED: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.SKIPPED: "skip",
+    Status.INTERRUPTED: "INTR",
+}
+WIDTH = 78
+
+
+class Console:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def start(self, scenario: Scenario, info: RunInfo) -> None:
+        self._line(f"{scenario.file}: {scenario.name}")
+        self._line(f"    on {info.server}, profile {info.profile}, meeting {info.meeting}")
+
+    def step(self, r: StepResult) -> None:
+        text = r.description if len(r.description) <= WIDTH else r.description[: WIDTH - 3] + "..."
+        timing = "" if r.status is Status.SKIPPED else f"{r.ms:8.0f} ms"
+        self._line(f"  {r.index:>3} {MARKS[r.status]:<5} {text:<{WIDTH}} {timing}")
+        if r.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED) and r.message:
+            for line in r.message.splitlines():
+                self._line(f"            {line}")
+
+    def finish(self, r: ScenarioResult) -> None:
+        word = {
+            Status.PASSED: "PASS",
+            Status.ERROR: "ERROR",
+            Status.INTERRUPTED: "INTERRUPTED",
+        }.get(r.status, "FAIL")
+        line = f"{word} {r.name}"
+        if r.steps:
+            line += f": {r.count(Status.PASSED)}/{len(r.steps)} steps passed"
+        self._line(f"{line} in {r.ms / 1000:.1f} s")
+        if r.error:
+            self._line(f"    {r.error}")
+        self._line("")
+
+    def summary(self, results: Sequence[ScenarioResult], not_run: int = 0) -> None:
+        counts = {s: sum(1 for r in results if r.status is s) for s in Status}
+        parts = [f"{counts[Status.PASSED]} passed"]
+        for status, word in ((Status.FAILED, "failed"), (Status.ERROR, "errors")):
+            if counts[status]:
+                parts.append(f"{counts[status]} {word}")
+        if counts[Status.INTERRUPTED] or not_run:
+            parts.append(f"interrupted ({not_run} not run)")
+        total = len(results) + not_run
+        self._line(f"{total} scenario file{'s' if total != 1 else ''}: " + ", ".join(parts))
+        for r in results:
+            if r.status in (Status.FAILED, Status.ERROR):
+                self._line(f"  {r.file}: {r.failure.splitlines()[0] if r.failure else r.status}")
+
+    def _line(self, text: str) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            print(text, file=self.stream, flush=True)
