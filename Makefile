@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/python -m app gui
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench scripts
+	$(BIN)/ruff check
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint
