@@ -1,0 +1,1 @@
+"""dcmon benchmarks: each one measures dcmon and its floor in the same run (`python -m bench`)."""

@@ -1,0 +1,160 @@
+"""1. Admit -> default channel online + subscribed: dcmon core vs the bare floor (target <= 1.15).
+
+Both start from the same state, against the same in-process simulator: device registered,
+device socket online, joined, waiting in the lobby of a fresh meeting. The clock starts just
+before the host's admit call (SimControl) and stops when the subscription response for
+`transcription` arrives on the default channel (dcmon: its SUBSCRIBED event, stamped in a hub
+listener; the floor: right after it reads the response frame). dcmon runs the TEST profile.
+Repetitions alternate A B, B A, ... so drift on a shared machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from bench.common import USER_TOKEN, Budget, abba, median, ms, progress, summary
+from bench.floor import FloorClient, Stamps, admit_to_subscribed
+from bench.report import Result, Row
+
+NAME = "admit"
+TITLE = "Admit -> default online + subscribed"
+TARGET = 1.15
+
+
+async def dcmon_once(sim: Any, host: Any, meeting: str, settings: Any) -> tuple[int, dict]:
+    from app.core.events import EventKind
+    from app.core.meeting import MeetingClient
+    from app.core.watch import Watch
+
+    await host.create_meeting(meeting, lobby=True, webinar=True)
+    client = MeetingClient(sim.base_url, USER_TOKEN, settings, display_name="bench")
+    watch = Watch(client.hub, client.snapshot)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    stamps: dict[str, int] = {}
+
+    def on_event(e: Any) -> None:
+        now = time.perf_counter_ns()
+        if e.kind is EventKind.ADMITTED:
+            stamps.setdefault("admitted", now)
+        elif e.kind is EventKind.TOKEN and e.data.get("source") and "default" in e.summary:
+            stamps.setdefault("token", now)
+        elif e.kind is EventKind.HTTP and e.data.get("what") == "register":
+            stamps.setdefault("registered", now)
+        elif e.kind is EventKind.ONLINE and e.channel == "default":
+            stamps.setdefault("online", now)
+        elif (
+            e.kind is EventKind.SUBSCRIBED
+            and e.channel == "default"
+            and "transcription" in e.data.get("subscribed", ())
+            and not done.done()
+        ):
+            stamps["subscribed"] = now
+            done.set_result(now)
+
+    off = client.hub.on_event(on_event)
+    try:
+        await client.join(meeting)
+        await watch.until(lambda s: s.badge == "Lobby", 10, "in the lobby")
+        t0 = time.perf_counter_ns()
+        await host.admit(meeting)
+        t1 = await asyncio.wait_for(done, 10)
+        return t1 - t0, {k: v - t0 for k, v in stamps.items()}
+    finally:
+        off()
+        watch.close()
+        await client.close()
+        with contextlib.suppress(Exception):
+            await host.end_meeting(meeting)
+
+
+async def floor_once(sim: Any, host: Any, meeting: str) -> tuple[int, dict]:
+    await host.create_meeting(meeting, lobby=True, webinar=True)
+    client = FloorClient(sim.base_url, USER_TOKEN)
+    sock = None
+    try:
+        await client.register_device()
+        await client.open_device_socket()
+        await client.join(meeting)
+        stamps = Stamps()
+        t0 = time.perf_counter_ns()
+        await host.admit(meeting)
+        sock = await admit_to_subscribed(client, stamps)
+        t1 = stamps.marks["subscribed"]
+        return t1 - t0, {k: v - t0 for k, v in stamps.marks.items()}
+    finally:
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                await sock.ws.close(3050, "done (permanent)")
+        await client.leave()
+        await client.close()
+        with contextlib.suppress(Exception):
+            await host.end_meeting(meeting)
+
+
+async def measure(budget: Budget) -> Result:
+    from app.core.settings import TEST
+    from app.sim import SimControl, Simulator
+
+    reps = budget.pick(30, 10, 2)
+    warmup = budget.pick(3, 2, 1)
+    dcmon: list[float] = []
+    floor: list[float] = []
+    d_steps: list[dict] = []
+    f_steps: list[dict] = []
+    async with Simulator() as sim, SimControl(sim.base_url) as host:
+        for i in range(warmup):
+            await dcmon_once(sim, host, f"adm-warm-d{i}", TEST)
+            await floor_once(sim, host, f"adm-warm-f{i}")
+        for i, dcmon_first in abba(reps):
+            order = ("d", "f") if dcmon_first else ("f", "d")
+            for side in order:
+                if side == "d":
+                    ns, steps = await dcmon_once(sim, host, f"adm-d{i}", TEST)
+                    dcmon.append(ms(ns))
+                    d_steps.append(steps)
+                else:
+                    ns, steps = await floor_once(sim, host, f"adm-f{i}")
+                    floor.append(ms(ns))
+                    f_steps.append(steps)
+            if (i + 1) % 10 == 0 or i + 1 == reps:
+                progress(
+                    f"admit: {i + 1}/{reps} pairs, median dcmon {median(dcmon):.2f} ms, "
+                    f"floor {median(floor):.2f} ms"
+                )
+    r = median(dcmon) / median(floor)
+
+    def breakdown(steps: list[dict]) -> dict[str, float]:
+        keys = ("admitted", "token", "registered", "online", "subscribed")
+        return {k: median([ms(s[k]) for s in steps if k in s]) for k in keys}
+
+    return Result(
+        NAME,
+        TITLE,
+        [
+            Row(
+                NAME,
+                f"median of {reps} (TEST profile)",
+                median(dcmon),
+                median(floor),
+                target=f"ratio <= {TARGET}",
+                met=r <= TARGET,
+                ratio=r,
+            ),
+        ],
+        {
+            "dcmon_ms": summary(dcmon),
+            "floor_ms": summary(floor),
+            "dcmon_steps_ms_since_admit_call": breakdown(d_steps),
+            "floor_steps_ms_since_admit_call": breakdown(f_steps),
+            "raw_dcmon_ms": dcmon,
+            "raw_floor_ms": floor,
+        },
+    )
+
+
+def run(budget: Budget) -> Result:
+    return asyncio.run(measure(budget))
