@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     _join_options(join, server_required=True)
     join.add_argument("--json", action="store_true", help="one JSON object per line")
     join.add_argument("--duration", type=float, help="leave after S seconds (default: Ctrl+C)")
+    join.add_argument(
+        "--record", metavar="FILE", help="also save the session (JSONL) for File > Open session"
+    )
 
     demo = sub.add_parser(
         "demo", help="headless tour on an embedded simulator; exit 0 only if every step passed"
@@ -151,11 +154,13 @@ async def _sim(args: argparse.Namespace) -> int:
 async def _join(args: argparse.Namespace) -> int:
     from app.core.meeting import JoinError, MeetingClient
     from app.core.settings import profile
+    from app.scenario.recording import record_client
 
     try:
         client = MeetingClient(
             args.server, user_token(args.token), profile(args.profile), args.name
         )
+        recorder = record_client(client, args.record, args.meeting) if args.record else None
     except ValueError as exc:
         print(f"dcmon join: {exc}", file=sys.stderr)
         return 2
@@ -175,6 +180,8 @@ async def _join(args: argparse.Namespace) -> int:
         status = 1
     finally:
         await client.close()
+        if recorder is not None:
+            recorder.close()
     return status
 
 

@@ -22,6 +22,7 @@ _EXPORTS = {
     "ScenarioResult": "app.scenario.results",
     "StepResult": "app.scenario.results",
     "Status": "app.scenario.results",
+    "Attached": "app.scenario.runner",
     "RunHooks": "app.scenario.runner",
     "RunOptions": "app.scenario.runner",
     "RunInfo": "app.scenario.runner",

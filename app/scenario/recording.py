@@ -24,10 +24,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 from app.core.events import CoreEvent, EventKind, Hub, MeetingSnapshot
+
+if TYPE_CHECKING:
+    from app.core.meeting import MeetingClient
 
 log = logging.getLogger("app.scenario")
 
@@ -191,6 +194,7 @@ def _digest(snap: MeetingSnapshot) -> object:
         snap.meeting_id,
         snap.generation,
         snap.last_error,
+        len(snap.timeline),  # "Left" is marked after the badge already says so
         tuple(
             (n.value, c.state.value, c.confirmed, c.reconnects, c.registrations, c.last_error)
             for n, c in snap.channels.items()
@@ -229,31 +233,76 @@ def load_session(path: str | Path) -> Session:
     Raises SessionFormatError for anything else that is wrong (a bad line in the middle,
     a missing header, a newer format version), naming the line.
     """
-    name = str(path)
+    loader = SessionLoader(path)
+    while not loader.step(len(loader.lines)):
+        pass
+    return loader.session()
+
+
+class SessionLoader:
+    """`load_session` in slices, for a caller that must stay responsive (the window yields
+    to its loop between slices): `while not loader.step(5000): await asyncio.sleep(0)`."""
+
+    def __init__(self, path: str | Path, raw: bytes | None = None) -> None:
+        """`raw`: the file's bytes when the caller already read them (e.g. in a thread)."""
+        self.path = str(path)
+        if raw is None:
+            try:
+                raw = Path(path).read_bytes()
+            except OSError as exc:
+                raise SessionFormatError(
+                    self.path, None, f"cannot read: {exc.strerror or exc}"
+                ) from None
+        self.lines = raw.split(b"\n")
+        self.next = 0  # index of the next line to read
+        self._reader = _Reader(self.path)
+
+    @property
+    def done(self) -> bool:
+        return self.next >= len(self.lines)
+
+    @property
+    def fraction(self) -> float:
+        return self.next / len(self.lines) if self.lines else 1.0
+
+    def step(self, max_lines: int = 5000) -> bool:
+        """Read up to `max_lines` more lines; True once the whole file is read."""
+        reader, total = self._reader, len(self.lines)
+        end = min(self.next + max(max_lines, 1), total)
+        for index in range(self.next, end):
+            number, chunk = index + 1, self.lines[index]
+            self.next = index + 1
+            if not chunk.strip():
+                continue
+            try:
+                record = json.loads(chunk.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                if number == total:  # the recorder died mid-line: keep everything before it
+                    reader.problems.append(
+                        f"line {number}: truncated last line ({len(chunk)} bytes) ignored"
+                    )
+                    reader.truncated = True
+                    break
+                raise SessionFormatError(self.path, number, f"not JSON: {exc}") from None
+            if not isinstance(record, dict):
+                raise SessionFormatError(self.path, number, "not a JSON object")
+            reader.add(number, record)
+        return self.done
+
+    def session(self) -> Session:
+        return self._reader.session()
+
+
+def record_client(client: MeetingClient, path: str | Path, meeting: str | None = None) -> Recorder:
+    """A Recorder on a MeetingClient's hub (`join --record FILE`); close it after the client.
+
+    ValueError with a readable message when the file cannot be created."""
     try:
-        raw = Path(path).read_bytes()
+        return Recorder(
+            client.hub, path, server=client.server, profile=client.settings.profile, meeting=meeting
+        )
     except OSError as exc:
-        raise SessionFormatError(name, None, f"cannot read: {exc.strerror or exc}") from None
-    reader = _Reader(name)
-    chunks = raw.split(b"\n")
-    for number, chunk in enumerate(chunks, start=1):
-        unterminated = number == len(chunks) and chunk != b""
-        if not chunk.strip():
-            continue
-        try:
-            record = json.loads(chunk.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            if unterminated:  # the recorder died mid-line: keep everything before it
-                reader.problems.append(
-                    f"line {number}: truncated last line ({len(chunk)} bytes) ignored"
-                )
-                reader.truncated = True
-                break
-            raise SessionFormatError(name, number, f"not JSON: {exc}") from None
-        if not isinstance(record, dict):
-            raise SessionFormatError(name, number, "not a JSON object")
-        reader.add(number, record)
-    return reader.session()
+        raise ValueError(f"cannot record to {path}: {exc.strerror or exc}") from None
 
 
 class _Reader:

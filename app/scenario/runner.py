@@ -57,6 +57,17 @@ class RunHooks:
     on_start: Callable[[m.Scenario, RunInfo], None] | None = None
     on_client: Callable[[MeetingClient], None] | None = None  # e.g. attach a window's bridge
     on_step: Callable[[StepResult], None] | None = None
+    on_step_start: Callable[[m.Step], None] | None = None  # progress ("step 3/14: ...")
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A caller's client and host control (the window's): the run uses them and never closes
+    them. Their server is treated like `--server` (suffixed meetings, state fetched over
+    HTTP, faults cleared at the end); teardown leaves the meeting instead of closing."""
+
+    client: MeetingClient
+    host: SimControl
 
 
 class Interrupted(Exception):
@@ -68,19 +79,23 @@ async def run_scenario(
     options: RunOptions | None = None,
     hooks: RunHooks | None = None,
     stop: asyncio.Event | None = None,
+    attached: Attached | None = None,
 ) -> ScenarioResult:
     options, hooks = options or RunOptions(), hooks or RunHooks()
     started, t0 = time.time(), time.perf_counter()
-    settings = profile(options.profile or scenario.setup.profile)
+    if attached is not None:  # the caller made its client with the profile it wanted
+        settings = attached.client.settings
+    else:
+        settings = profile(options.profile or scenario.setup.profile)
     steps: list[StepResult] = []
     snapshot: dict[str, Any] | None = None
     sim_state: dict[str, Any] | None = None
-    server = options.server or "embedded simulator"
+    server = attached.client.server if attached else options.server or "embedded simulator"
     error = ""
     ctx: RunContext | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
-            ctx = await _set_up(scenario, options, settings, stack)
+            ctx = await _set_up(scenario, options, settings, stack, attached)
             server = ctx.client.server
             _call(hooks.on_start, scenario, RunInfo(server, settings.profile, ctx.current))
             _call(hooks.on_client, ctx.client)
@@ -115,20 +130,25 @@ async def _set_up(
     options: RunOptions,
     settings: Settings,
     stack: contextlib.AsyncExitStack,
+    attached: Attached | None = None,
 ) -> RunContext:
     """Everything a run needs; `stack` undoes it in reverse (client first, simulator last)."""
     setup = scenario.setup
     sim: Simulator | None = None
-    if options.server is None:
-        sim = Simulator()
-        url = await sim.start()
-        stack.push_async_callback(sim.stop)
-        suffix = ""
+    if attached is not None:
+        url, suffix = attached.client.server, "-" + secrets.token_hex(3)
+        host, client = attached.host, attached.client
     else:
-        url, suffix = options.server, "-" + secrets.token_hex(3)
-    host = SimControl(url)
-    stack.push_async_callback(host.aclose)
-    client = MeetingClient(url, options.user_token, settings, display_name=setup.display_name)
+        if options.server is None:
+            sim = Simulator()
+            url = await sim.start()
+            stack.push_async_callback(sim.stop)
+            suffix = ""
+        else:
+            url, suffix = options.server, "-" + secrets.token_hex(3)
+        host = SimControl(url)
+        stack.push_async_callback(host.aclose)
+        client = MeetingClient(url, options.user_token, settings, display_name=setup.display_name)
     watch = Watch(client.hub, client.snapshot)
     ctx = RunContext(scenario, client, watch, host, sim, suffix)
     stack.callback(watch.close)
@@ -142,7 +162,8 @@ async def _set_up(
             client.hub, target, server=url, profile=settings.profile, meeting=ctx.current
         )
         stack.callback(recorder.close)
-    stack.push_async_callback(client.close)  # first to run: leave while everything listens
+    # first to run: leave while everything listens (a caller's client only leaves)
+    stack.push_async_callback(client.leave if attached else client.close)
     if setup.create:
         await host.create_meeting(
             ctx.current,
@@ -175,6 +196,7 @@ async def _run_steps(
         if why_not is not None:
             result = _result(step, Status.SKIPPED, 0.0, why_not)
         else:
+            _call(hooks.on_step_start, step)
             result = await _run_step(step, ctx, waiter, stop)
             if not result.ok:
                 why_not = (

@@ -30,18 +30,37 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
 
     cards = w.channels.cards
     file_menu = bar.addMenu("&File")
-    add(file_menu, "export_log", "Export event log…", "Ctrl+E", lambda: w.log._ask_path("jsonl"))
+    # Ctrl+R is Reconnect default (Channels menu), hence Ctrl+Alt+R
+    add(file_menu, "run_scenario", "Run scenario…", "Ctrl+Alt+R", w.scenario.choose_file)
+    record = QAction("Record session…", w, checkable=True)
+    record.setShortcut(QKeySequence("Ctrl+Shift+S"))
+    record.triggered.connect(w.recording.toggle)  # checked: ask for a file; unchecked: stop
+    w.recording.action = record
+    file_menu.addAction(record)
+    out["record_session"] = record
+    add(file_menu, "open_session", "Open session…", "Ctrl+O", w.review.choose_file)
+    add(file_menu, "back_to_live", "Back to live", "Ctrl+Shift+B", w.review.back_to_live)
+    file_menu.addSeparator()
+    # the log on screen: the review copy while reviewing
+    add(
+        file_menu,
+        "export_log",
+        "Export event log…",
+        "Ctrl+E",
+        lambda: w.shown_log._ask_path("jsonl"),
+    )
     add(
         file_menu,
         "export_csv",
         "Export latency CSV…",
         "Ctrl+Shift+E",
-        lambda: w.log._ask_path("csv"),
+        lambda: w.shown_log._ask_path("csv"),
     )
     file_menu.addSeparator()
     add(file_menu, "quit", "Quit (leaves the meeting)", "Ctrl+Q", w.close)
 
     meeting = bar.addMenu("&Meeting")
+    out["meeting_menu"] = meeting
     add(meeting, "join", "Join", "Ctrl+J", w.meeting.join)
     add(meeting, "leave", "Leave", "Ctrl+Shift+L", w.meeting.leave)
     meeting.addSeparator()
@@ -61,6 +80,7 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
     )
 
     channels = bar.addMenu("&Channels")
+    out["channels_menu"] = channels
     for ch, key in ((ChannelName.DEFAULT, ""), (ChannelName.PRACTICE, "Shift+")):
         card = cards[ch]
         add(
@@ -104,16 +124,22 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
         "find",
         "Search the log",
         "Ctrl+F",
-        lambda: (w.log.search.setFocus(), w.log.search.selectAll()),
+        lambda: (w.shown_log.search.setFocus(), w.shown_log.search.selectAll()),
     )
     add(
         log,
         "pause",
         "Pause / resume the log view",
         "Ctrl+P",
-        lambda: w.log.set_paused(not w.log.model.paused),
+        lambda: w.shown_log.set_paused(not w.shown_log.model.paused),
     )
-    add(log, "heartbeats", "Show / hide heartbeats", "Ctrl+H", w.log.heartbeats.toggle)
+    add(
+        log,
+        "heartbeats",
+        "Show / hide heartbeats",
+        "Ctrl+H",
+        lambda: w.shown_log.heartbeats.toggle(),
+    )
 
     view = bar.addMenu("&View")
     for dock in w.docks.values():

@@ -84,6 +84,7 @@ class Session(QObject):
         self.backend: Backend | None = None
         self.client: Any = None
         self.client_server: str | None = None
+        self._client_settings: Settings | None = None  # a scenario's client has its own
         self.sim: Any = None  # SimControl when the backend is the simulator
         self._sim_thread: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -185,22 +186,42 @@ class Session(QObject):
         server = check_server_url(server)
         if not meeting_id.strip():
             raise ValueError("enter a meeting id")
-        if self.client is not None and self.client_server != server:
-            old, self.client = self.client, None
-            await old.close()
-        if self.client is None:
-            self.client = self._client_factory(
-                server=server,
-                user_token=self.user_token,
-                settings=self.settings,
-                display_name=display_name or "dcmon",
-            )
-            self.client_server = server
-            self.bridge.attach(self.client.hub)
+        if (
+            self.client is None
+            or self.client_server != server
+            or self._client_settings is not self.settings
+        ):
+            await self._new_client(server, self.settings, display_name or "dcmon")
             self.command(f"device registration on {server}")
             await self.client.start()
         self.command(f"join {meeting_id.strip()} as {display_name!r}", "meeting")
         await self.client.join(meeting_id.strip(), display_name=display_name or None)
+
+    async def _new_client(self, server: str, settings: Settings, display_name: str) -> Any:
+        """Close the current client (it leaves while the log still listens), then make and
+        show a new one."""
+        if self.client is not None:
+            old, self.client = self.client, None
+            await old.close()
+        self.client = self._client_factory(
+            server=server, user_token=self.user_token, settings=settings, display_name=display_name
+        )
+        self.client_server, self._client_settings = server, settings
+        self.bridge.attach(self.client.hub)
+        return self.client
+
+    async def scenario_client(self, settings: Settings, display_name: str) -> Any:
+        """A fresh client on this backend with a scenario's profile; the panels show it.
+
+        The next Join replaces it with one on the window's own profile."""
+        if self.backend is None or self.sim is None:
+            raise RuntimeError(
+                "scenarios need the simulator backend: their host, fault and socket steps "
+                "use its /sim/ controls"
+            )
+        server = self.backend.server
+        self.command(f"scenario client on {server} (profile {settings.profile})", "scenario")
+        return await self._new_client(server, settings, display_name)
 
     async def leave(self) -> None:
         if self.client is not None:

@@ -26,7 +26,10 @@ from app.ui.panels.host import HostPanel
 from app.ui.panels.latency import LatencyPanel
 from app.ui.panels.meeting import MeetingPanel
 from app.ui.panels.tokens import TokensPanel
+from app.ui.recording_control import RecordingControl
 from app.ui.resources import resource_path
+from app.ui.review import ReviewMode
+from app.ui.scenario_run import ScenarioRun
 from app.ui.session import Backend, Session
 from app.ui.statusbar import StatusBar
 from app.ui.widgets import Banner
@@ -96,9 +99,16 @@ class MainWindow(QMainWindow):
             self.docks["Event log"], self.docks["Captions"], Qt.Orientation.Horizontal
         )
         self.docks["Host console"].hide()  # until the backend turns out to be the simulator
+        self.scenario = ScenarioRun(self)
+        self._dock("Scenario", self.scenario.panel, left)
+        self.tabifyDockWidget(self.docks["Host console"], self.docks["Scenario"])
+        self.docks["Scenario"].hide()  # until a scenario runs
+        self.recording = RecordingControl(self)
+        self.review = ReviewMode(self)
         self.resize(1500, 980)
         self._default_state: QByteArray | None = None  # taken once the window has a size
         self.actions_by_name = build_menus(self)
+        self.update_modes()
 
         self.bridge.snapshot.connect(self.on_snapshot)
         self.bridge.event.connect(self.log.on_event)
@@ -124,8 +134,32 @@ class MainWindow(QMainWindow):
         self.tokens.set_snapshot(snap)
         self.channels.set_snapshot(snap)
         self.status.set_snapshot(snap)
+        if self.review.active:  # the title names the file under review
+            return
         title = f"dcmon · {snap.meeting_id} · {snap.badge}" if snap.meeting_id else "dcmon"
         self.setWindowTitle(title)
+
+    @property
+    def shown_log(self) -> EventLogPanel:
+        """The log on screen: the review copy while reviewing (menu actions act on it)."""
+        log = self.review.panels.get("Event log")
+        return log if isinstance(log, EventLogPanel) else self.log
+
+    def update_modes(self) -> None:
+        """Live controls are off while reviewing; one scenario run or one review at a time."""
+        reviewing, running = self.review.active, self.scenario.running
+        acts = self.actions_by_name
+        acts["run_scenario"].setEnabled(not reviewing and not running)
+        acts["open_session"].setEnabled(not running)
+        acts["back_to_live"].setEnabled(reviewing)
+        for name in ("meeting_menu", "channels_menu"):
+            acts[name].setEnabled(not reviewing)
+            for act in acts[name].actions():  # a disabled menu may still take shortcuts
+                act.setEnabled(not reviewing)
+        # a Join during a run would replace the scenario's client under it
+        acts["join"].setEnabled(not reviewing and not running)
+        self.meeting.join_button.setEnabled(not running)
+        self._enable_host(self.session.is_simulator)
 
     def on_backend(self, backend: Backend) -> None:
         self.status.set_backend(backend)
@@ -134,9 +168,17 @@ class MainWindow(QMainWindow):
         self.docks["Host console"].setVisible(available)
         self.host.set_active(available)
         self.channels.set_host(available)
+        self._enable_host(available)
+
+    def _enable_host(self, available: bool) -> None:
+        """Host controls: only on the simulator, and never while reviewing a recording."""
+        on = available and not self.review.active
+        self.host.setEnabled(not self.review.active)
         host_menu = self.actions_by_name.get("host_menu")
         if host_menu is not None:
-            host_menu.setEnabled(available)
+            host_menu.setEnabled(on)
+            for act in host_menu.actions():
+                act.setEnabled(on)
 
     # -- layout ---------------------------------------------------------------------------
     def restore_layout(self) -> None:
@@ -199,6 +241,8 @@ class MainWindow(QMainWindow):
         event.ignore()
         if not self._shutting_down:
             self._shutting_down = True
+            self.review.back_to_live()  # the saved layout is the live one
+            self.scenario.stop()
             self.save_layout()
             self.status.showMessage("leaving the meeting and stopping…")
             self._shutdown_task = asyncio.ensure_future(self._shutdown())
@@ -209,6 +253,7 @@ class MainWindow(QMainWindow):
         except Exception:  # the window must close whatever happened
             log.exception("shutdown failed")
         finally:
+            self.recording.stop()  # after the leave, so the file ends with it
             self.status.stop_lag_meter()
             for timer in self.findChildren(QTimer):  # no panel ticks into a stopped session
                 timer.stop()
