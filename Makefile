@@ -61,3 +61,14 @@ package-test: $(STAMP)
 	@bash scripts/qt_sysdeps.sh window
 	@bash packaging/linux/build_deps.sh test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m packaging tests/packaging
+
+# Chaos run (app/chaos): N seeded sequences (make chaos N=5000; default 5000), one
+# generated sequence (make chaos SEED=S), or a replay (make chaos SEED=S STEPS='join ...').
+# A failure prints the seed, the shrunk sequence and the command that replays it.
+chaos: $(STAMP)
+	$(BIN)/python -m app.chaos $(if $(STEPS),--seed $(or $(SEED),1) --steps "$(STEPS)",$(if $(SEED),--seed $(SEED)$(if $(N), -n $(N)),-n $(or $(N),5000)))
+
+# Soak: MINUTES simulated minutes (default 30) of churn on the demo profile, time
+# compressed x10; prints task count, open sockets and RSS at start and end (exit 1 if grown).
+soak: $(STAMP)
+	$(BIN)/python -m app.chaos.soak --minutes $(or $(MINUTES),30)

@@ -51,6 +51,8 @@ class Channel(Listener):
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        if self._task is not None:
+            return  # one reconciler per channel, ever
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ch-{self.name}")
 
     async def stop(self) -> None:
@@ -246,7 +248,8 @@ class Channel(Listener):
             else:
                 ws_url = (await self._registered(d)).web_socket_url
             self._set(ChannelState.CONNECTING, detail="opening socket")
-            conn = Connection(self._host.settings, self._host.user_token, self)
+            h = self._host
+            conn = Connection(h.settings, h.user_token, self, h.transport, h.ssl_context)
             try:
                 await conn.open(ws_url)
             except ConnectRefused as exc:

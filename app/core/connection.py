@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from app.core import protocol as p
+from app.core.redact import redacting_logger
 from app.core.settings import Settings
+from app.core.transport import (
+    InsecureTransportError,
+    TransportPolicy,
+    describe_resolution_error,
+    describe_tls_error,
+)
 
+_WS_LOG = redacting_logger("app.core.websockets")
 TRANSPORT_MAX_BYTES = 16 << 20  # frames above settings.max_frame_bytes are dropped by parse_frame
 
 
@@ -58,10 +68,19 @@ class Listener:
 
 
 class Connection:
-    def __init__(self, settings: Settings, user_token: str, listener: Listener) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        user_token: str,
+        listener: Listener,
+        policy: TransportPolicy | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._s = settings
         self._user_token = user_token
         self._listener = listener
+        self._policy = policy or TransportPolicy()
+        self._ssl = ssl_context
         self._ws: ClientConnection | None = None
         self._frames_in = 0
         self._frames_out = 0
@@ -76,10 +95,20 @@ class Connection:
 
     # -- the life of one socket --
     async def open(self, web_socket_url: str) -> None:
-        url = p.connect_url(web_socket_url, int(time.time() * 1000), self._s.subchannels)
+        try:
+            url = p.connect_url(web_socket_url, int(time.time() * 1000), self._s.subchannels)
+            self._policy.check(url)  # before any connection: nothing leaves in plain text
+            parts = urlsplit(url)
+        except InsecureTransportError as exc:
+            raise ConnectFailed(str(exc)) from None
+        except ValueError:
+            raise ConnectFailed(f"not a valid socket URL: {web_socket_url[:100]!r}") from None
+        secure = parts.scheme.lower() == "wss"
         try:
             self._ws = await connect(
                 url,
+                ssl=(self._ssl or self._policy.ssl_context()) if secure else None,
+                logger=_WS_LOG,  # websockets logs frames at DEBUG: the auth frame is redacted
                 open_timeout=self._s.connect_timeout,
                 ping_interval=None,  # the protocol has its own JSON ping/pong
                 close_timeout=self._s.force_close_delay,
@@ -91,7 +120,7 @@ class Connection:
         except InvalidStatus as exc:
             raise ConnectRefused(exc.response.status_code) from None
         except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
-            raise ConnectFailed(_describe_connect_error(exc)) from None
+            raise ConnectFailed(_describe_connect_error(exc, parts.hostname)) from None
 
     async def run(self) -> Outcome:
         """Handshake, then serve until the socket closes. Always returns an Outcome."""
@@ -236,7 +265,10 @@ class Connection:
         )
 
 
-def _describe_connect_error(exc: BaseException) -> str:
+def _describe_connect_error(exc: BaseException, host: str | None = None) -> str:
+    known = describe_tls_error(exc) or describe_resolution_error(exc, host)
+    if known:
+        return f"socket: {known}"
     if isinstance(exc, TimeoutError):
         return "socket did not open in time"
     if isinstance(exc, ConnectionRefusedError):

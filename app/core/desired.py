@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,6 +12,7 @@ from app.core.events import ChannelName, EventKind
 from app.core.http import Http
 from app.core.settings import Settings
 from app.core.tokens import TokenStore
+from app.core.transport import TransportPolicy
 
 DROP_CLOSE = (3050, "done (forced)")  # a user-forced drop: the table says "reconnect"
 
@@ -47,6 +49,8 @@ class ChannelHost(Protocol):
     tokens: TokenStore
     user_token: str
     device_url: str | None
+    transport: TransportPolicy
+    ssl_context: ssl.SSLContext
 
     def fetch_token(self, token_type: str, generation: int) -> Awaitable[str]: ...
     def emit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from app.core.redact import redact_text
+from app.core.transport import (
+    InsecureTransportError,
+    TransportPolicy,
+    describe_resolution_error,
+    describe_tls_error,
+)
 
 
 class HttpError(Exception):
@@ -39,16 +48,28 @@ def check_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def make_client(timeout: float, verify: bool | str = True) -> httpx.AsyncClient:
+def make_client(timeout: float, verify: bool | str | ssl.SSLContext = True) -> httpx.AsyncClient:
     # trust_env=False: a broken SSL_CERT_FILE or a proxy variable must not break loopback calls
+    if isinstance(verify, str):  # a CA file
+        verify = TransportPolicy(ca_file=verify).ssl_context()
     return httpx.AsyncClient(timeout=timeout, trust_env=False, verify=verify)
 
 
 class Http:
-    def __init__(self, client: httpx.AsyncClient, user_token: str, on_timing: Timing) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        user_token: str,
+        on_timing: Timing,
+        policy: TransportPolicy | None = None,
+    ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {user_token}"}
         self._on_timing = on_timing
+        self._policy = policy or TransportPolicy()
+
+    def __repr__(self) -> str:  # the default would be harmless; this one stays harmless
+        return f"Http({self._policy!r})"
 
     async def call(
         self,
@@ -61,6 +82,14 @@ class Http:
         timeout: float | None = None,
     ) -> HttpResult:
         """One request. Statuses in `ok` return; others raise HttpError (after timing)."""
+        try:
+            self._policy.check(url)  # before any connection: nothing leaves in plain text
+        except InsecureTransportError as exc:
+            self._on_timing(what, url, None, 0.0, "refused: insecure")
+            raise HttpError(what, str(exc)) from None
+        except ValueError:  # URLs come from the server too (locus): a broken one is an error
+            self._on_timing(what, url, None, 0.0, "not a valid URL")
+            raise HttpError(what, f"not a valid URL: {url[:100]!r}") from None
         started = time.perf_counter()
         kwargs: dict[str, Any] = {"headers": {**self._auth, **(headers or {})}}
         if body is not None:
@@ -75,9 +104,12 @@ class Http:
             raise HttpError(what, f"no answer within {ms / 1000:.1f} s (timed out)") from None
         except httpx.HTTPError as exc:
             ms = _ms(started)
-            reason = _network_reason(exc)
+            reason = _network_reason(exc, url)
             self._on_timing(what, url, None, ms, reason)
             raise HttpError(what, reason) from None
+        except (httpx.InvalidURL, ValueError) as exc:  # e.g. a bad port or host in the URL
+            self._on_timing(what, url, None, _ms(started), "not a valid URL")
+            raise HttpError(what, f"not a valid URL: {str(exc)[:100]}") from None
         ms = _ms(started)
         parsed = _json_or_none(response)
         self._on_timing(what, url, response.status_code, ms, None)
@@ -95,7 +127,7 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to be an answer
         return None
 
 
@@ -103,15 +135,22 @@ def _describe_failure(response: httpx.Response, parsed: Any) -> str:
     text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     if isinstance(parsed, dict):
         message = parsed.get("message") or parsed.get("error")
-        if isinstance(message, str):
-            return f"{text}: {message[:200]}"
+        if isinstance(message, str):  # the server's words: a token it echoes is masked
+            return f"{text}: {redact_text(message[:200])}"
     ctype = response.headers.get("content-type", "").split(";")[0] or "no content type"
     if response.content:
         return f"{text} ({ctype} body, {len(response.content)} bytes)"
     return text
 
 
-def _network_reason(exc: httpx.HTTPError) -> str:
+def _network_reason(exc: httpx.HTTPError, url: str) -> str:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    known = describe_tls_error(exc) or describe_resolution_error(exc, host)
+    if known:
+        return known
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect (server down or unreachable)"
     if isinstance(exc, httpx.UnsupportedProtocol):

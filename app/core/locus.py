@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -31,7 +31,8 @@ class MeetingView:
     practice_url: str | None
     keep_alive_url: str | None
     keep_alive_secs: int | None
-    tokens: dict[str, str]  # token type -> token, as carried inside this locus (join answer)
+    # token type -> token, as carried inside this locus (join answer); secrets: not in repr
+    tokens: dict[str, str] = field(repr=False)
 
     @property
     def panelist(self) -> bool:
@@ -86,6 +87,8 @@ def derive_view(locus: Any, device_url: str) -> MeetingView:
         phase = Phase.NOT_JOINED
 
     role_list = _obj(_obj(me.get("controls"), "self.controls").get("role"), "role").get("roles")
+    if role_list is not None and not isinstance(role_list, list):
+        raise ProtocolError("self.controls.role.roles is not a list")
     roles = frozenset(
         r["type"]
         for r in (role_list or [])

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from typing import Any
 
 from app.core import protocol as p
+from app.core.backoff import Backoff
 from app.core.channel import Channel, CommandError, Desired
 from app.core.events import (
     ChannelName,
@@ -28,6 +30,7 @@ from app.core.events import (
 )
 from app.core.http import Http, HttpError, check_url, make_client
 from app.core.keepalive import LobbyKeepAlive
+from app.core.leaves import GONE, PendingLeaves, worth_retrying
 from app.core.locus import (
     DEFAULT_TOKEN,
     PRACTICE_TOKEN,
@@ -39,6 +42,7 @@ from app.core.locus import (
 )
 from app.core.settings import SDK, Settings
 from app.core.tokens import StaleTokenError, TokenError, TokenSlot, TokenStore, mask
+from app.core.transport import TransportPolicy
 
 log = logging.getLogger("app.core")
 
@@ -58,18 +62,32 @@ class MeetingClient:
         display_name: str = "dcmon",
         device_name: str = "dcmon",
         verify: bool | str = True,
+        ca_file: str | None = None,
+        allow_insecure: bool = False,
     ) -> None:
+        """`verify`: check server certificates (default; a string is taken as `ca_file`).
+        `ca_file`: PEM CA bundle to trust (a private CA). `allow_insecure`: permit plain
+        http:// and ws:// to hosts that are not loopback (refused by default).
+        ValueError (InsecureTransportError, a bad URL or CA file) before any connection."""
         self.server = check_url(server)
         if not user_token:
             raise ValueError("a user token is needed (any non-empty string for the simulator)")
+        if isinstance(verify, str):
+            verify, ca_file = True, verify
+        self.transport = TransportPolicy(bool(verify), ca_file, allow_insecure)
+        self.transport.check(self.server)
+        try:
+            self.ssl_context = self.transport.ssl_context()
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"CA file {ca_file!r} cannot be used: {exc}") from None
         self.settings = settings
         self.user_token = user_token
         self.display_name = display_name
         self.device_name = device_name
         self.hub = Hub()
         self.tokens = TokenStore(settings.token_expiry_margin, on_change=self._token_changed)
-        self._client = make_client(settings.http_timeout, verify)
-        self.http = Http(self._client, user_token, self._http_timing)
+        self._client = make_client(settings.http_timeout, self.ssl_context)
+        self.http = Http(self._client, user_token, self._http_timing, self.transport)
         self.device_url: str | None = None
         self.channels = {name: Channel(name, self) for name in ChannelName}
         self._t0 = time.monotonic()
@@ -82,16 +100,45 @@ class MeetingClient:
         self._timeline: list[PhaseMark] = []
         self._token_results: dict[str, tuple[str, bool]] = {}
         self._keep_alive = LobbyKeepAlive(self.http, self._keep_alive_sent, self._keep_alive_failed)
+        backoff = Backoff(settings.backoff_reset, settings.backoff_max, settings.backoff_factor)
+        self._leaves = PendingLeaves(self.http, backoff, self._leave_confirmed, self._leave_failed)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_error: str | None = None
         self._publish_pending = False
         self._started = False
+        self._starting: asyncio.Task[None] | None = None
+        self._teardown: asyncio.Task[None] | None = None  # the last leave's, awaited by joins
+        self._joining_push: tuple[int, Any] | None = None  # a locus pushed during a join
         self._closed = False
         self._device_online = asyncio.Event()
 
+    def __repr__(self) -> str:  # never the user token
+        return (
+            f"MeetingClient({self.server}, meeting={self._meeting_id!r}, "
+            f"generation={self._generation}, badge={self._badge()!r})"
+        )
+
     # -- commands ---------------------------------------------------------------------------
     async def start(self) -> None:
-        """Register the device and bring up the device socket."""
+        """Register the device and bring up the device socket.
+
+        Single-flight: concurrent callers (a second join while the first is still starting)
+        share one attempt, so there is only ever one device and one reconciler per channel.
+        """
+        if self._started:
+            return
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start(), name="start")
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if starting.done() and self._starting is starting:
+                self._starting = None  # done, or failed: the next call starts afresh
+                if not starting.cancelled():
+                    starting.exception()  # retrieved here, raised to every caller above
+
+    async def _start(self) -> None:
         if self._started:
             return
         try:
@@ -122,8 +169,7 @@ class MeetingClient:
 
     async def join(self, meeting_id: str, display_name: str | None = None) -> None:
         await self.start()
-        if self._meeting_id is not None and not self._left:
-            await self.leave()
+        await self.leave()  # ends the current generation, or waits for its teardown to finish
         self._generation += 1
         generation = self._generation
         self._meeting_id, self._view, self._left = meeting_id, None, False
@@ -141,24 +187,48 @@ class MeetingClient:
                 self._mark("Not joined")
             message = f"could not join {meeting_id!r}: {exc}"
             self._error("meeting", message)
+            # no answer (timed out, connection lost): the server may have acted anyway; if
+            # its push told us so, that participant is left, not kept as a ghost
+            await self._abandon_pushed(generation)
             raise JoinError(message) from None
+        pushed = self._take_joining_push(generation)  # never another join's
         if generation != self._generation:  # left (or switched) while the join was in flight
+            # The answer belongs to an ended generation: adopt nothing of it, and undo what
+            # it created on the server (a participant nobody would ever leave otherwise).
+            await self._abandon(view)
             raise JoinError(f"join of {meeting_id!r} was superseded")
         self._emit("meeting", EventKind.HTTP, f"joined in {result.ms:.0f} ms", what="join")
         for kind, token in view.tokens.items():
             self.tokens.put(self.tokens.ticket(kind), token, "join response")
         self._apply(view)
+        if pushed is not None:
+            # The server computed the answer when it created the participant; whatever it
+            # pushed about that participant since (e.g. admitted meanwhile) is newer.
+            self._apply_locus(pushed[1], "device socket (pushed during the join)")
 
     async def leave(self) -> None:
-        """End the meeting generation: drop its tokens, close its sockets, then tell locus."""
-        if self._meeting_id is None or self._left:
-            return
-        view, self._left = self._view, True
-        self._generation += 1  # everything started for the old generation is stale from here
-        self.tokens.invalidate_all("left the meeting")
-        self._keep_alive.stop()
-        for name in (ChannelName.PRACTICE, ChannelName.DEFAULT):
-            self.channels[name].set_desired(None)
+        """End the meeting generation: drop its tokens, close its sockets, then tell locus.
+
+        The generation ends at once (synchronously: nothing started for it can land from
+        here on); its teardown (sockets closed, the server told) runs to completion even if
+        this caller is cancelled, and every caller, as well as the next join, waits for it,
+        so two generations never overlap.
+        """
+        if self._meeting_id is not None and not self._left:
+            view, self._left = self._view, True
+            self._generation += 1  # everything started for the old generation is stale now
+            self.tokens.invalidate_all("left the meeting")
+            self._keep_alive.stop()
+            for name in (ChannelName.PRACTICE, ChannelName.DEFAULT):
+                self.channels[name].set_desired(None)
+            self._teardown = asyncio.get_running_loop().create_task(
+                self._finish_leave(view), name="leave"
+            )
+        teardown = self._teardown
+        if teardown is not None:
+            await asyncio.shield(teardown)
+
+    async def _finish_leave(self, view: MeetingView | None) -> None:
         for name in (ChannelName.PRACTICE, ChannelName.DEFAULT):
             with contextlib.suppress(TimeoutError):
                 await self.channels[name].wait_idle(self.settings.close_timeout + 1)
@@ -169,18 +239,56 @@ class MeetingClient:
             try:
                 await self.http.call("leave", "PUT", url, body={"deviceUrl": self.device_url})
             except HttpError as exc:
-                self._error("meeting", f"leave request failed (left locally anyway): {exc}")
+                self._leave_unconfirmed(url, exc)
         self._mark("Left")
         self._emit("meeting", EventKind.PHASE, "left the meeting")
         self._publish()
+
+    def _take_joining_push(self, generation: int) -> Any:
+        """The locus pushed while the join of `generation` was in flight, if any."""
+        pushed = self._joining_push
+        if pushed is None or pushed[0] != generation:
+            return None
+        self._joining_push = None
+        return pushed
+
+    async def _abandon_pushed(self, generation: int) -> None:
+        pushed = self._take_joining_push(generation)
+        if pushed is None:
+            return
+        try:
+            view = derive_view(pushed[1], self.device_url or "")
+        except p.ProtocolError:
+            return
+        if view.phase in (Phase.LOBBY, Phase.JOINED):
+            await self._abandon(view)
+
+    async def _abandon(self, view: MeetingView) -> None:
+        """Leave the participant a superseded join created (its answer arrived too late)."""
+        if view.participant_id is None or view.phase is Phase.LEFT:
+            return
+        url = self.settings.endpoints.leave.format(
+            locus_url=view.locus_url, participant_id=view.participant_id
+        )
+        try:
+            await self.http.call("leave", "PUT", url, body={"deviceUrl": self.device_url})
+        except HttpError as exc:
+            self._leave_unconfirmed(url, exc)
+            return
+        self._emit("meeting", EventKind.STATE, "left the participant of a superseded join")
 
     async def close(self) -> None:
         """Leave if joined and stop every task and socket. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
+        if self._starting is not None:
+            self._starting.cancel()
+            with contextlib.suppress(BaseException):
+                await self._starting
         with contextlib.suppress(Exception):
             await self.leave()
+        await self._leaves.stop()
         self._keep_alive.stop()
         for task in list(self._tasks):
             task.cancel()
@@ -200,6 +308,8 @@ class MeetingClient:
     async def refresh_token(self, token_type: str) -> TokenSlot:
         if token_type not in TOKEN_TYPES:
             raise CommandError(f"unknown token type {token_type!r}")
+        if self._left or self._view is None:
+            raise CommandError(f"cannot refresh the {token_type} token: not in a meeting")
         generation = self._generation
         return await self.tokens.obtain(
             token_type, lambda: self.fetch_token(token_type, generation), force=True
@@ -295,10 +405,19 @@ class MeetingClient:
         self.channels[ChannelName.PRACTICE].set_desired(practice)
 
     def _apply_locus(self, locus: Any, source: str) -> None:
+        if self._meeting_id is not None and not self._left and self._view is None:
+            # a push while our join is in flight: the join's answer decides; keep it in case
+            # that answer never comes (timeout), to undo what the join did on the server
+            self._joining_push = (self._generation, locus)
+            return
         if self._meeting_id is None or self._left or self._view is None:
             return
         if not isinstance(locus, dict) or locus.get("url") != self._view.locus_url:
             return  # another meeting's locus (e.g. one we have left): not ours to act on
+        me = locus.get("self")
+        pid = me.get("id") if isinstance(me, dict) else None
+        if pid is not None and self._view.participant_id not in (None, str(pid)):
+            return  # the same meeting seen by an earlier participant of ours (a left one)
         try:
             view = derive_view(locus, self.device_url or "")
         except p.ProtocolError as exc:
@@ -321,7 +440,10 @@ class MeetingClient:
     # -- ChannelHost: what channels call (synchronous, except fetch_token) --------------------
     async def fetch_token(self, token_type: str, generation: int) -> str:
         view = self._view
-        if generation != self._generation or view is None or view.participant_id is None:
+        # only the live generation fetches: after leave() the generation number is the
+        # "left" one, current but not live (its teardown may still be running)
+        live = generation == self._generation and not self._left
+        if not live or view is None or view.participant_id is None:
             raise StaleTokenError(f"{token_type}: the meeting it was for has ended")
         url = self.settings.endpoints.token.format(
             locus_url=view.locus_url, participant_id=view.participant_id
@@ -364,9 +486,25 @@ class MeetingClient:
     def channel_online(self, name: ChannelName, generation: int, again: bool) -> None:
         if name is ChannelName.DEVICE:
             self._device_online.set()
+            self._leaves.kick()  # the backend is back: unconfirmed leaves go out now
             if self._view is not None and not self._left:
                 # pushes sent while the device socket was down are lost: fetch the locus
                 self._spawn(self._resync(self._generation))
+
+    def _leave_unconfirmed(self, url: str, exc: HttpError) -> None:
+        if worth_retrying(exc.status):  # the server must still learn of it: keep trying
+            self._leaves.add(url, self.device_url, str(exc))
+        elif exc.status not in GONE:
+            self._error("meeting", f"leave refused by the server (left locally): {exc}")
+
+    def _leave_failed(self, url: str, message: str) -> None:
+        self._error("meeting", f"leave request failed (left locally; retrying until the "
+                    f"server confirms): {message}")  # fmt: skip
+
+    def _leave_confirmed(self, url: str, attempts: int) -> None:
+        what = f"leave confirmed by the server (attempt {attempts})"
+        self._emit("meeting", EventKind.STATE, what)
+        self._publish()
 
     def _keep_alive_sent(self, count: int) -> None:
         self._emit("meeting", EventKind.KEEPALIVE, f"keep-alive {count}")

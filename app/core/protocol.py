@@ -77,14 +77,22 @@ class Transcript:
     language: str | None
 
 
+def loads(raw: str | bytes, what: str) -> Any:
+    """json.loads for network input: every failure is a ProtocolError (nesting too deep
+    raises RecursionError in the json module, which a server must not be able to provoke)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed JSON {what}: {str(exc)[:120]}") from None
+    except RecursionError:
+        raise ProtocolError(f"malformed JSON {what}: nested too deeply") from None
+
+
 def parse_frame(raw: str | bytes, max_bytes: int = 1 << 20) -> Frame:
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
     if size > max_bytes:
         raise ProtocolError(f"frame of {size} bytes is over the {max_bytes}-byte limit")
-    try:
-        obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"malformed JSON frame: {exc}") from None
+    obj = loads(raw, "frame")
     if not isinstance(obj, dict):
         raise ProtocolError(f"frame is a JSON {type(obj).__name__}, not an object")
     fid = obj.get("id")
@@ -232,7 +240,12 @@ def parse_registration(body: Any) -> Registration:
     url = body.get("webSocketUrl")
     if not isinstance(url, str) or not url:
         raise ProtocolError("registration answer has no webSocketUrl")
-    if urlsplit(url).scheme not in ("ws", "wss"):
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError:
+        raise ProtocolError("registration webSocketUrl is not a valid URL") from None
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ProtocolError("registration webSocketUrl is not a ws:// or wss:// URL")
     binding = body.get("binding")
     return Registration(url, binding if isinstance(binding, str) else None)
@@ -240,8 +253,8 @@ def parse_registration(body: Any) -> Registration:
 
 @dataclass(frozen=True)
 class TokenAnswer:
-    token: str
-    token_type: str | None
+    token: str = field(repr=False)  # a secret: never in a repr
+    token_type: str | None = None
 
 
 def parse_token_answer(body: Any) -> TokenAnswer:

@@ -46,7 +46,9 @@ def jwt_claims(token: str) -> dict[str, Any]:
     try:
         claims = json.loads(base64.urlsafe_b64decode(body.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise ProtocolError(f"token payload does not decode: {exc}") from None
+        raise ProtocolError(f"token payload does not decode: {str(exc)[:120]}") from None
+    except RecursionError:
+        raise ProtocolError("token payload does not decode: nested too deeply") from None
     if not isinstance(claims, dict):
         raise ProtocolError("token payload is not a JSON object")
     return claims
@@ -116,6 +118,10 @@ class TokenStore:
         self._epochs: dict[str, int] = {}
         self._inflight: dict[str, asyncio.Task[TokenSlot]] = {}
         self.fetches = 0  # how many fetches actually went out (T3)
+
+    def __repr__(self) -> str:  # slots mask their tokens
+        slots = ", ".join(repr(slot) for slot in self._slots.values())
+        return f"TokenStore([{slots}], epochs={self._epochs})"
 
     # -- reading --
     def get(self, kind: str) -> TokenSlot | None:

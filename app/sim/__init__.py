@@ -6,6 +6,15 @@ the `/sim/` host-control API; `run_standalone` is `python -m app sim`.
 """
 
 from app.sim.control import SimControl, SimControlError
-from app.sim.server import Simulator, SimulatorThread, run_standalone
+from app.sim.server import SimStore, Simulator, SimulatorThread, run_standalone
+from app.sim.tls import TlsFiles
 
-__all__ = ["SimControl", "SimControlError", "Simulator", "SimulatorThread", "run_standalone"]
+__all__ = [
+    "SimControl",
+    "SimControlError",
+    "SimStore",
+    "Simulator",
+    "SimulatorThread",
+    "TlsFiles",
+    "run_standalone",
+]

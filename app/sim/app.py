@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -14,6 +15,7 @@ from starlette.websockets import WebSocket
 from app.sim import control_api, sessions
 from app.sim.bodies import Body
 from app.sim.engine import SimEngine
+from app.sim.faults import abandoned
 from app.sim.model import ROLE_TYPES, SimError
 
 log = logging.getLogger("app.sim")
@@ -92,15 +94,33 @@ async def token(request: Request) -> Response:
 
 
 async def register(request: Request) -> Response:
-    async def handle() -> Response:
-        engine = _engine(request)
-        engine.check_user(request.headers.get("authorization"))
-        body = await Body.read(request)
-        url = engine.base_url + request.url.path
-        dc_token = request.headers.get("data-channel-auth-token")
-        return JSONResponse(engine.dc.register(url, dc_token, body.data.get("deviceUrl")))
+    engine = _engine(request)
+    url = engine.base_url + request.url.path
+    body = await Body.read(request)
+    device_url = body.data.get("deviceUrl")
+    channel = engine.dc.channel_of(url)
 
-    return await _engine(request).faults.run("register", request, handle)
+    async def handle() -> Response:
+        engine.check_user(request.headers.get("authorization"))
+        dc_token = request.headers.get("data-channel-auth-token")
+        return JSONResponse(engine.dc.register(url, dc_token, device_url))
+
+    if not isinstance(device_url, str) or channel is None:
+        return await engine.faults.run("register", request, handle)
+    # in flight from arrival until answered or abandoned by the client (faults.run returns
+    # as soon as the client goes away): two answered at once for one device and channel is
+    # a client bug (SCENARIOS A4)
+    ticket = engine.model.registration_started(device_url, channel)
+    answered = True
+    try:
+        response = await engine.faults.run("register", request, handle)
+        answered = not abandoned(response)
+        return response
+    except asyncio.CancelledError:  # the server is going down: nobody gets this answer
+        answered = False
+        raise
+    finally:
+        engine.model.registration_ended(ticket, answered)
 
 
 async def device_ws(websocket: WebSocket) -> None:

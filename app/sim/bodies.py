@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from app.sim.model import SimError
 
@@ -19,13 +19,18 @@ class Body:
 
     @classmethod
     async def read(cls, request: Request) -> Body:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:  # nobody will read the answer; not a server error
+            raise SimError(499, "client went away before sending its body") from None
         if not raw.strip():
             return cls({})
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise SimError(400, f"body is not valid JSON: {exc}") from None
+            raise SimError(400, f"body is not valid JSON: {str(exc)[:120]}") from None
+        except RecursionError:
+            raise SimError(400, "body is not valid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise SimError(400, "body must be a JSON object")
         return cls(data)
@@ -100,6 +105,6 @@ class Body:
         if not isinstance(value, list) or not value:
             raise SimError(400, f"field {name!r} must be a non-empty list")
         for item in value:
-            if item not in allowed:
+            if not isinstance(item, str) or item not in allowed:
                 raise SimError(400, f"{name!r} entries must be among {sorted(allowed)}: {item!r}")
         return list(dict.fromkeys(value))

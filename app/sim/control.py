@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -17,10 +18,17 @@ class SimControlError(Exception):
 
 
 class SimControl:
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 10.0, verify: bool | str | ssl.SSLContext = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         # trust_env=False: no proxies or CA files from the environment for a loopback server.
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, trust_env=False)
+        # verify: a CA file (or context) for a simulator serving TLS with a test CA.
+        if isinstance(verify, str):
+            verify = ssl.create_default_context(cafile=verify)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, trust_env=False, verify=verify
+        )
 
     async def __aenter__(self) -> SimControl:
         return self

@@ -71,10 +71,11 @@ class DatachannelService:
         m = self.model.meeting(meeting_id, live=True)
         if m.rotations[channel] != rotation:
             raise SimError(404, "stale datachannel URL (it was rotated)")
+        claims = self.mint.verify(dc_token) if dc_token else None
+        issued = self.model.tokens.get(str(claims.get("jti"))) if claims else None
+        self._count_attempt(m, channel, issued, device_url)
         if not dc_token:
             raise SimError(401, "missing Data-Channel-Auth-Token header")
-        claims = self.mint.verify(dc_token)
-        issued = self.model.tokens.get(str(claims.get("jti"))) if claims else None
         if issued is None:
             raise SimError(401, f"token {mask(dc_token)} was not issued by this simulator")
         if issued.meeting_id != m.id:
@@ -95,6 +96,30 @@ class DatachannelService:
         key = self.model.add_key(m, p, channel, url)
         log.info("meeting %s: %s registered on %s (binding %s)", m.id, p.id, channel, key.binding)
         return {"webSocketUrl": f"{self.model.ws_base}/llm/{key.key}", "binding": key.binding}
+
+    def _count_attempt(
+        self, m: Meeting, channel: str, issued: IssuedToken | None, device_url: Any
+    ) -> None:
+        """Attribute a registration attempt to the token's participant (else the device's)."""
+        owner = m.participants.get(issued.participant_id) if issued is not None else None
+        if owner is None and isinstance(device_url, str):
+            owner = m.by_device(device_url)
+        if owner is not None:
+            owner.registration_attempts[channel] += 1
+            self.model.touch()
+
+    def count_socket_attempt(self, key: str) -> None:
+        """An upgrade to a webSocketUrl, accepted or not, counted for the key's participant."""
+        k = self.model.key_history.get(key)
+        m = self.model.meetings.get(k.meeting_id) if k else None
+        p = m.participants.get(k.participant_id) if k and m else None
+        if k is not None and p is not None:
+            p.socket_attempts[k.channel] += 1
+            self.model.touch()
+
+    def channel_of(self, url: str) -> str | None:
+        entry = self.model.dc_urls.get(url)
+        return entry[1] if entry else None
 
     def ws_key(self, key: str) -> WsKey | None:
         """The registration behind a webSocketUrl, if it may still be used."""

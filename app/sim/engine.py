@@ -32,12 +32,24 @@ log = logging.getLogger("app.sim")
 
 
 class SimEngine:
-    def __init__(self, base_url: str, user_token: str | None, proxy: FaultProxy | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user_token: str | None,
+        proxy: FaultProxy | None,
+        model: SimModel | None = None,
+        mint: TokenMint | None = None,
+    ) -> None:
         self.signal = ChangeSignal()
-        self.model = SimModel(base_url, on_change=self.signal.notify)
+        if model is None:
+            model = SimModel(base_url)
+        elif model.base_url != base_url:
+            raise ValueError(f"state of {model.base_url} cannot serve {base_url}")
+        model.on_change = self.signal.notify
+        self.model = model
         self.user_token = user_token
         self.proxy = proxy
-        self.mint = TokenMint()
+        self.mint = mint or TokenMint()
         self.faults = FaultBook(on_change=self.signal.notify)
         self.dc = DatachannelService(self.model, self.mint)
         self.links: dict[str, SocketLink] = {}
@@ -45,6 +57,24 @@ class SimEngine:
         self._tickers: dict[str, asyncio.Task[None]] = {}
         self._clocks: dict[str, TranscriptClock] = {}
         self.stopping = False
+
+    def resume(self) -> None:
+        """After a restart on carried-over state: what ran in the old process is gone.
+
+        Live sockets died with it; registrations in flight were never answered; lobby
+        timers and caption tickers start again (a restarted backend keeps its meetings).
+        """
+        self.model.sockets.clear()
+        self.model.registering.clear()
+        for m in self.model.meetings.values():
+            if m.ended:
+                continue
+            for p in m.participants.values():
+                if p.phase == Phase.LOBBY:
+                    self._arm_lobby_timer(m, p)
+            if m.transcription_per_second > 0:
+                self.set_transcription(m.id, m.transcription_per_second)
+        self.model.touch()
 
     @property
     def base_url(self) -> str:
@@ -176,6 +206,10 @@ class SimEngine:
         p = self.participant(m, participant_id)
         if p.phase != Phase.LEFT:
             log.info("meeting %s: %s left", m.id, p.id)
+            p.attempts_at_leave = {
+                "registration": dict(p.registration_attempts),
+                "socket": dict(p.socket_attempts),
+            }
             self._leave(m, p, "participant left")
         return {"locus": render_locus(self.model, m, p)}
 

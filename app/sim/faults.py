@@ -85,24 +85,26 @@ class FaultBook:
         self._on_change()
         return fault
 
-    async def _sleep(self, seconds: float) -> bool:
-        """Sleep unless the server stops first; True when the full delay passed."""
+    async def _sleep(self, seconds: float, request: Request) -> str:
+        """Sleep; "done" when the full delay passed, "stopping" when the server stops first,
+        "gone" when the client went away first (its answer would reach nobody)."""
+        gone = asyncio.ensure_future(_client_gone(request))
+        stop = asyncio.ensure_future(self.stopping.wait())
         try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return True
-        return False
+            done, _ = await asyncio.wait({gone, stop}, timeout=seconds)
+        finally:
+            for task in (gone, stop):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if stop in done:
+            return "stopping"
+        return "gone" if gone in done else "done"
 
     async def _hang(self, request: Request) -> None:
         """Never answer: wait until the client goes away or the server stops."""
 
-        async def client_gone() -> None:
-            while True:
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    return
-
-        gone = asyncio.ensure_future(client_gone())
+        gone = asyncio.ensure_future(_client_gone(request))
         stop = asyncio.ensure_future(self.stopping.wait())
         try:
             await asyncio.wait({gone, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -126,13 +128,15 @@ class FaultBook:
         log.info("fault on %s: %s (%s)", endpoint, fault.mode, request.url.path)
         if fault.mode == "hang":
             await self._hang(request)
-            return Response(status_code=503)  # nobody is listening any more
+            return _nobody_listening()
         if fault.mode == "body":
             return Response(fault.body or "", fault.status, media_type="application/json")
         if fault.mode == "error":
-            if fault.delay_ms and not await self._sleep(fault.delay_ms / 1000):
+            slept = await self._sleep(fault.delay_ms / 1000, request) if fault.delay_ms else "done"
+            if slept == "stopping":
                 await self._hang(request)  # the server stopped meanwhile: no answer
-                return Response(status_code=503)
+            if slept != "done":
+                return _nobody_listening()
             return html_error(fault.status)
         # slow: the server does the work at once and the answer arrives late, so a late
         # token is a real token (SCENARIOS.md A3, P2).
@@ -142,9 +146,30 @@ class FaultBook:
         except Exception as exc:  # error answers are late too
             failure = exc
         delay = fault.delay_ms if fault.delay_ms is not None else DEFAULT_SLOW_MS
-        if not await self._sleep(delay / 1000):
+        slept = await self._sleep(delay / 1000, request)
+        if slept == "stopping":
             await self._hang(request)  # the server stopped meanwhile: no answer
-            return Response(status_code=503)
+        if slept != "done":
+            return _nobody_listening()
         if failure is not None:
             raise failure
         return response
+
+
+async def _client_gone(request: Request) -> None:
+    """Return once the client has disconnected (reads and drops any unread body)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def _nobody_listening() -> Response:
+    """The answer to a request whose client went away (or a server going down): unread."""
+    response = Response(status_code=503)
+    response.abandoned = True  # type: ignore[attr-defined]
+    return response
+
+
+def abandoned(response: Response) -> bool:
+    return bool(getattr(response, "abandoned", False))

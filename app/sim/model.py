@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,12 +132,21 @@ class Participant:
     meeting_id: str
     display_name: str
     device_url: str
-    user_token: str
+    user_token: str = field(repr=False)  # a secret: never in a repr
     phase: Phase
     roles: list[str]
     keep_alives: int = 0
     left_reason: str | None = None
     registrations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0))
+    # every registration POST (successful or not) made with this participant's token, and
+    # every socket upgrade to one of its webSocketUrls (accepted or refused): chaos checks
+    # that nothing of a left meeting generation is used again
+    registration_attempts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0)
+    )
+    socket_attempts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0))
+    # the two counts above when the participant itself asked to leave: nothing may follow
+    attempts_at_leave: dict[str, dict[str, int]] | None = None
 
     @property
     def panelist(self) -> bool:
@@ -197,6 +207,36 @@ class SimModel:
         self.ws_keys: dict[str, WsKey] = {}
         self.dc_urls: dict[str, tuple[str, str, int]] = {}  # every URL ever issued
         self.sockets: dict[str, SocketRecord] = {}
+        self.key_history: dict[str, WsKey] = {}  # every key ever issued (attempt accounting)
+        # registration POSTs in flight per (device URL, channel), and the most that were ever
+        # answered with overlapping lifetimes: a client must never have two at once for one
+        # channel. Requests the client abandoned (it went away before the answer) do not
+        # count: their answer reaches nobody.
+        self.registering: dict[tuple[str, str], dict[int, float]] = {}
+        self.max_registering: dict[tuple[str, str], int] = {}
+        self._answered: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        self._ticket = 0
+
+    def registration_started(self, device_url: str, channel: str) -> tuple[str, str, int]:
+        self._ticket += 1
+        self.registering.setdefault((device_url, channel), {})[self._ticket] = time.monotonic()
+        return (device_url, channel, self._ticket)
+
+    def registration_ended(self, ticket: tuple[str, str, int], answered: bool) -> None:
+        device_url, channel, number = ticket
+        key = (device_url, channel)
+        live = self.registering.get(key, {})
+        start = live.pop(number, None)
+        if not live:
+            self.registering.pop(key, None)
+        if start is not None and answered:
+            end = time.monotonic()
+            done = self._answered.setdefault(key, [])
+            overlapping = 1 + sum(1 for s, e in done if s < end and e > start)
+            self.max_registering[key] = max(overlapping, self.max_registering.get(key, 0))
+            done.append((start, end))
+            del done[:-16]
+        self.touch()
 
     @property
     def ws_base(self) -> str:
@@ -362,6 +402,7 @@ class SimModel:
             binding=secrets.token_hex(8),
         )
         self.ws_keys[key.key] = key
+        self.key_history[key.key] = key
         p.registrations[channel] += 1
         self.touch()
         return key

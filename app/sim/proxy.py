@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl as ssl_
 import struct
 
 log = logging.getLogger("app.sim.proxy")
@@ -139,8 +140,19 @@ class FaultProxy:
         self._closing = False
         self._forgotten = asyncio.Event()
 
-    async def start(self, sock: socket.socket) -> None:
-        self._server = await asyncio.start_server(self._accept, sock=sock)
+    async def start(self, sock: socket.socket, ssl: ssl_.SSLContext | None = None) -> None:
+        """Serve on `sock`; with `ssl`, TLS ends here and uvicorn behind stays plain."""
+        self._server = await asyncio.start_server(
+            self._accept, sock=sock, ssl=ssl, ssl_handshake_timeout=10 if ssl else None
+        )
+
+    def kill(self) -> None:
+        """The server dies: stop accepting and reset every link (no close frame, no answer)."""
+        self._closing = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._conns.values()):
+            conn.reset()
 
     def conn(self, upstream_port: int | None) -> ProxyConn | None:
         return self._conns.get(upstream_port) if upstream_port is not None else None

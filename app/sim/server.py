@@ -9,15 +9,20 @@ import ipaddress
 import logging
 import signal
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import uvicorn
 
 from app.sim.app import build_app
 from app.sim.engine import SimEngine
+from app.sim.model import SimModel
 from app.sim.proxy import FaultProxy
+from app.sim.tls import TlsFiles
+from app.sim.tokens import RedactingFilter, TokenMint
 from app.sim.views import state_view
 
 log = logging.getLogger("app.sim")
@@ -45,6 +50,8 @@ def _install_log_filter() -> None:
     logger = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DenialNoiseFilter) for f in logger.filters):
         logger.addFilter(_DenialNoiseFilter())
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 def _loopback(host: str) -> str:
@@ -82,13 +89,35 @@ def _describe(predicate: Callable[..., Any]) -> str:
     return " ".join(source.split())[:200]
 
 
-class Simulator:
-    """The backend simulator on the current asyncio loop (uvicorn behind a fault proxy)."""
+@dataclass(frozen=True)
+class SimStore:
+    """What a backend keeps across a restart: meetings, participants, devices, issued tokens
+    and webSocketUrl keys (the model), and the key that signs its tokens."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, user_token: str | None = None):
+    model: SimModel
+    mint: TokenMint
+
+
+class Simulator:
+    """The backend simulator on the current asyncio loop (uvicorn behind a fault proxy).
+
+    `tls`: serve https/wss (TLS ends at the fault proxy). `store`: start on the state of a
+    previous simulator (same host and port), as a backend restarted after a crash would.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user_token: str | None = None,
+        tls: TlsFiles | ssl.SSLContext | None = None,
+        store: SimStore | None = None,
+    ):
         self.host = _loopback(host)
         self.port = port
         self.user_token = user_token
+        self.tls = tls
+        self._store = store
         self.engine: SimEngine | None = None
         self.proxy: FaultProxy | None = None
         self._server: _QuietServer | None = None
@@ -114,9 +143,25 @@ class Simulator:
             raise
         port = public.getsockname()[1]
         url_host = f"[{self.host}]" if ":" in self.host else self.host
-        base_url = f"http://{url_host}:{port}"
+        scheme = "https" if self.tls is not None else "http"
+        base_url = f"{scheme}://{url_host}:{port}"
         self.proxy = FaultProxy("127.0.0.1", internal.getsockname()[1])
-        self.engine = SimEngine(base_url, self.user_token, self.proxy)
+        store = self._store
+        try:
+            self.engine = SimEngine(
+                base_url,
+                self.user_token,
+                self.proxy,
+                store.model if store else None,
+                store.mint if store else None,
+            )
+        except ValueError:
+            public.close()
+            internal.close()
+            raise
+        if store is not None:
+            self.engine.resume()
+        self.port = port
         config = uvicorn.Config(
             build_app(self.engine),
             log_config=None,  # never reconfigure the host application's logging
@@ -136,7 +181,8 @@ class Simulator:
                 internal.close()
                 raise RuntimeError(f"simulator failed to start: {self._task.exception()!r}")
             await asyncio.sleep(0.005)
-        await self.proxy.start(public)
+        tls = self.tls.server_context() if isinstance(self.tls, TlsFiles) else self.tls
+        await self.proxy.start(public, tls)
         self._base_url = base_url
         log.info("simulator listening on %s", base_url)
         return base_url
@@ -166,6 +212,33 @@ class Simulator:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._task
         log.info("simulator on %s stopped", self._base_url)
+
+    async def kill(self) -> None:
+        """Die abruptly: every TCP link reset (no close frame, no HTTP answer), then stop."""
+        if self.proxy is not None and not self._stopped:
+            self.proxy.kill()
+        await self.stop()
+
+    @property
+    def store(self) -> SimStore:
+        """The state a restarted backend would come back with."""
+        if self.engine is None:
+            raise RuntimeError("the simulator is not started")
+        return SimStore(self.engine.model, self.engine.mint)
+
+    async def restarted(self, kill: bool = True) -> Simulator:
+        """Stop (or kill) this one; start a new one on the same address with the same state."""
+        store = self.store
+        await (self.kill() if kill else self.stop())
+        new = Simulator(self.host, self.port, self.user_token, self.tls, store)
+        await new.start()
+        return new
+
+    def issued_tokens(self) -> list[str]:
+        """Every datachannel token this simulator minted, raw: for leak tests only."""
+        if self.engine is None:
+            raise RuntimeError("the simulator is not started")
+        return self.engine.mint.minted()
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -217,8 +290,14 @@ class Simulator:
 class SimulatorThread:
     """The same server in its own thread and loop, so a frozen server never freezes a GUI."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, user_token: str | None = None):
-        self.simulator = Simulator(host, port, user_token)
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user_token: str | None = None,
+        tls: TlsFiles | ssl.SSLContext | None = None,
+    ):
+        self.simulator = Simulator(host, port, user_token, tls)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

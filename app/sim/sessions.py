@@ -67,7 +67,7 @@ def _parse(message: dict[str, Any]) -> dict[str, Any] | None:
         return None
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         log.warning("ignoring a client frame that is not JSON: %.60r", raw)
         return None
     if not isinstance(frame, dict):
@@ -187,6 +187,7 @@ async def device_socket(websocket: WebSocket, engine: SimEngine, device_id: str)
 
 
 async def llm_socket(websocket: WebSocket, engine: SimEngine, key: str) -> None:
+    engine.dc.count_socket_attempt(key)
     target = engine.dc.ws_key(key)
     if engine.stopping or target is None:
         await deny(websocket, "unknown or stale webSocketUrl: register again")

@@ -56,6 +56,11 @@ def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
             ch: {
                 "registrations": p.registrations[ch],
                 "sockets": [s.view() for s in model.participant_sockets(p, ch)],
+                "registrationAttempts": p.registration_attempts[ch],
+                "socketAttempts": p.socket_attempts[ch],
+                # of this participant's device on this channel (any participant of it)
+                "registrationsInFlight": len(model.registering.get((p.device_url, ch), {})),
+                "maxConcurrentRegistrations": model.max_registering.get((p.device_url, ch), 0),
             }
             for ch in ALL_CHANNELS
         }
@@ -68,6 +73,7 @@ def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
                 "roles": list(p.roles),
                 "keepAlives": p.keep_alives,
                 "leftReason": p.left_reason,
+                "attemptsAtLeave": p.attempts_at_leave,
                 "tokens": [t.view() for t in tokens],
                 "channels": channels,
             }

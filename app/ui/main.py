@@ -165,6 +165,9 @@ async def _main(
             loop.add_signal_handler(sig, window.close)
     window.show()
     window.start()
+    from app.ui.firstpaint import first_paint
+
+    await first_paint(window)  # on screen first; the simulator and the core start after
     session = window.session
     if server is None:
         window.status.showMessage("starting the embedded simulator…")

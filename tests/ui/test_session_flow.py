@@ -148,7 +148,10 @@ async def test_expired_tokens_401_refresh_retry_in_the_log(qsettings: QSettings)
         h.buttons["Rotate"].click()
         await ui.until(lambda: ui.logged("after refresh + retry"), 10, "retry after refresh")
         await ui.until(lambda: ui.online_and_subscribed(DEFAULT), 10, "online again")
-        ui.w.log.search.setText("refus")
+        ui.w.log.search.setText("refus")  # applies after a typing pause...
+        assert ui.w.log.proxy.text == ""
+        ui.w.log.search.returnPressed.emit()  # ...or at once on Enter
+        assert ui.w.log.proxy.text == "refus"
         ui.w.log.model.flush()
         shown = [ui.w.log.proxy.index(r, 3).data() for r in range(ui.w.log.proxy.rowCount())]
         assert any("registration refused (401)" in s for s in shown), shown

@@ -172,6 +172,14 @@ class ChannelCard(QFrame):
         lay.addWidget(self.detail)
         lay.addLayout(buttons)
         lay.addStretch(1)
+        # what is on screen, so update_view touches only what changed
+        self._texts: dict[QLabel, str] = {}
+        self._shown: tuple[ChannelSnapshot, str | None] | None = None
+        self._light_color: str | None = None
+        self._light_state: ChannelState | None = None
+        self._url_tip: str | None = None
+        self._detail_shown = True  # the label starts visible: the first update decides
+        self._detail_red: bool | None = None
         self.set_host(False)
         self.update_view(self.snap)
 
@@ -224,44 +232,64 @@ class ChannelCard(QFrame):
         )
 
     # -- view -----------------------------------------------------------------------------
+    def _set(self, label: QLabel, text: str) -> None:
+        """setText only when the text changed: a snapshot arrives many times a second and
+        most of a card stays the same."""
+        if self._texts.get(label) != text:
+            self._texts[label] = text
+            label.setText(text)
+
     def update_view(self, ch: ChannelSnapshot, fallback_url: str | None = None) -> None:
+        if self._shown == (ch, fallback_url):  # most snapshots change another channel
+            return
+        self._shown = (ch, fallback_url)
         self.snap = ch
         color = STATE_COLORS.get(ch.state, "#8a8a8a")
-        self.light.setStyleSheet(f"color:{color}; font-size:16px;")
-        self.light.setToolTip(ch.state.value)
+        if color != self._light_color:  # a style sheet re-polishes the widget: on change only
+            self._light_color = color
+            self.light.setStyleSheet(f"color:{color}; font-size:16px;")
+        if ch.state is not self._light_state:
+            self._light_state = ch.state
+            self.light.setToolTip(ch.state.value)
         self.tick()
-        self.rtt.setText(f"rtt {ms(ch.last_rtt_ms)}" if ch.last_rtt_ms is not None else "")
+        self._set(self.rtt, f"rtt {ms(ch.last_rtt_ms)}" if ch.last_rtt_ms is not None else "")
         self.url.set_full(ch.web_socket_url or ch.registration_url or fallback_url)
-        self.url.setToolTip(
-            f"socket: {ch.web_socket_url or '-'}\nregistration: {ch.registration_url or '-'}"
-        )
+        url_tip = f"socket: {ch.web_socket_url or '-'}\nregistration: {ch.registration_url or '-'}"
+        if url_tip != self._url_tip:
+            self._url_tip = url_tip
+            self.url.setToolTip(url_tip)
         self.binding.set_full(ch.binding)
-        self.counts.setText(
+        self._set(
+            self.counts,
             f"{ch.reconnects} ({ch.connects} connects, {ch.registrations} reg.)"
-            + (f" · attempt {ch.attempt}" if ch.attempt else "")
+            + (f" · attempt {ch.attempt}" if ch.attempt else ""),
         )
         code, meaning = close_parts(ch)
         self.close_info.set_full(code)
         self.close_meaning.set_full(meaning)
-        self.subs.setText(subscriptions_line(ch))
+        self._set(self.subs, subscriptions_line(ch))
         gaps = f" · {ch.sequence_gaps} seq gaps" if ch.sequence_gaps else ""
-        self.frames.setText(f"in {ch.frames_in} / out {ch.frames_out}{gaps}")
-        self.timing.setText(f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}")
+        self._set(self.frames, f"in {ch.frames_in} / out {ch.frames_out}{gaps}")
+        self._set(self.timing, f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}")
         problem = ch.last_error if ch.state is ChannelState.ERROR or ch.last_error else None
         text = problem or ch.detail
-        self.detail.setText(text)
-        self.detail.setVisible(bool(text))
-        self.detail.setStyleSheet("color:#d1242f;" if problem else "")
+        self._set(self.detail, text)
+        if bool(text) != self._detail_shown:
+            self._detail_shown = bool(text)
+            self.detail.setVisible(bool(text))
+        if bool(problem) != self._detail_red:
+            self._detail_red = bool(problem)
+            self.detail.setStyleSheet("color:#d1242f;" if problem else "")
 
     def tick(self) -> None:
         now = time.monotonic()
-        self.state.setText(state_line(self.snap, now))
+        self._set(self.state, state_line(self.snap, now))
         since = self.snap.online_since
         if since is not None and self.snap.state is ChannelState.ONLINE:
             wall = time.time() - (now - since)
-            self.since.setText(f"{wall_clock(wall, millis=False)} ({duration(now - since)})")
+            self._set(self.since, f"{wall_clock(wall, millis=False)} ({duration(now - since)})")
         else:
-            self.since.setText("-")
+            self._set(self.since, "-")
 
 
 class ChannelsPanel(QScrollArea):

@@ -1,24 +1,45 @@
 """Latency panel: ping RTT per channel and HTTP timings over time, drop/reconnect markers.
 
-Samples go into numpy rings as events arrive; a 30 Hz timer pushes them to the plots only
-when something changed, so a burst of events never turns into a burst of repaints.
+Samples go into numpy rings as events arrive; a 5 Hz timer pushes them to the plots only
+when something changed. Painting is kept cheap: the axes (text and grid, ~3 ms each to
+replay) are cached as pixmaps and only redrawn when their range changes, and "follow" moves
+the ranges in steps (x: 1/20 of the window; y: 1-2-5 ceilings), not on every frame.
+
+pyqtgraph and numpy cost ~0.5 s to import: the plots are built after the window's first
+paint (or when first needed), so start-up shows the window without waiting for them.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.events import CoreEvent, EventKind
-from app.ui.ring import Ring
+from app.ui.frames import frames
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
+    from app.ui.ring import Ring
 
 RTT_COLORS = {"device": "#8a8a8a", "default": "#3b82f6", "practice": "#e8710a"}
 HTTP_COLORS = {
@@ -30,23 +51,36 @@ HTTP_COLORS = {
 }
 WINDOWS = (("last 1 min", 60.0), ("last 5 min", 300.0), ("last 15 min", 900.0), ("all", 0.0))
 MAX_MARKERS = 60
-FRAME_MS = 33  # ~30 Hz at most
+FRAME_MS = 200  # at most 5 redraws a second: enough for samples that come every 0.25 s+
 MIN_SPAN = 30.0  # seconds: a wall-clock axis with fewer than that reads badly
+X_STEPS = 20  # follow moves the time axis in steps of 1/20 of the window...
+MIN_X_STEP = 5.0  # ...and never more often than every 5 s (an axis redraw costs ~5 ms)
+BUILD_FALLBACK_MS = 1500  # build the plots by then even if the panel was never painted
 
 
 class _Series:
-    def __init__(self, plot: pg.PlotItem, name: str, color: str, symbols: bool, cap: int):
-        self.ring = Ring(cap)
+    def __init__(self, name: str, color: str, symbols: bool, cap: int) -> None:
+        from app.ui.ring import Ring  # numpy: only once samples arrive
+
+        self.name = name
+        self.ring: Ring = Ring(cap)
+        self.color = color
+        self.symbols = symbols
+        self.curve: pg.PlotDataItem | None = None  # once the plots exist
+        self.dirty = False
+
+    def attach(self, plot: pg.PlotItem) -> None:
+        import pyqtgraph as pg
+
         self.curve = plot.plot(
-            name=name,
-            pen=pg.mkPen(color, width=1.5),
-            symbol="o" if symbols else None,
+            name=self.name,
+            pen=pg.mkPen(self.color, width=1.5),
+            symbol="o" if self.symbols else None,
             symbolSize=5,
-            symbolBrush=color,
+            symbolBrush=self.color,
             symbolPen=None,
         )
-        self.color = color
-        self.dirty = False
+        self.dirty = True
 
 
 @dataclass
@@ -56,20 +90,46 @@ class _Marker:
     text: pg.TextItem
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above `value` (and above 0)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * power >= value:
+            return m * power
+    return 10.0 * power
+
+
+def follow_x_range(first: float, last: float, now: float, span: float) -> tuple[float, float]:
+    """The x range "follow" shows: stepped, so it changes every few seconds, not per frame.
+
+    span 0 means "all": from the first to the last sample (recorded sessions lie in the past);
+    otherwise the last `span` seconds up to now, but never minutes of empty axis before the
+    first sample.
+    """
+    newest = last if not span else now
+    width = span or max(last - first, MIN_SPAN)
+    step = max(width / X_STEPS, MIN_X_STEP)
+    end = (math.floor(newest / step) + 1) * step  # the newest sample sits in the last step
+    start = end - width if span else math.floor(first / step) * step
+    start = min(max(start, math.floor(first / step) * step), end - MIN_SPAN)
+    return start, end
+
+
 class LatencyPanel(QWidget):
     def __init__(self, capacity: int = 20_000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.capacity = capacity
-        self.view = pg.GraphicsLayoutWidget()
-        self.rtt_plot = self._make_plot("ping RTT (ms)", 0)
-        self.http_plot = self._make_plot("HTTP (ms)", 1)
-        self.http_plot.setXLink(self.rtt_plot)
         self.rtt: dict[str, _Series] = {}
         self.http: dict[str, _Series] = {}
         self.markers: deque[_Marker] = deque()
         self._dropped: set[str] = set()
         self._dirty = False
+        self._ranges: dict[str, tuple[float, float]] = {}  # what follow last set
+        self._marker_top: float | None = None
         self.redraws = 0
+        self._plots: tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem] | None = None
 
         self.window_box = QComboBox()
         for label, secs in WINDOWS:
@@ -79,40 +139,90 @@ class LatencyPanel(QWidget):
         # follow the newest samples; panning or zooming by hand stops following
         self.follow = QCheckBox("follow", objectName="latencyFollow", checked=True)
         self.follow.toggled.connect(self._mark_dirty)
-        for plot in (self.rtt_plot, self.http_plot):
-            plot.getViewBox().sigRangeChangedManually.connect(
-                lambda *_: self.follow.setChecked(False)
-            )
         self.stats = QLabel("no samples yet")
         self.stats.setObjectName("latencyStats")
-        self.stats.setWordWrap(True)
+        # no word wrap: a wrapped rich-text label re-lays its text out for every layout pass
+        # (heightForWidth); clipped instead, the lines are short
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._stats_dirty = False
         top = QHBoxLayout()
         top.addWidget(self.stats, 1)
         top.addWidget(self.window_box)
         top.addWidget(self.follow)
+        # until the plots are built: a plain label, painted with the window's first frame
+        self.placeholder = _Placeholder(self._build_soon)
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.placeholder)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
-        lay.addWidget(self.view, 1)
-        self._apply_palette()
+        lay.addLayout(self._stack, 1)
 
+        # paced at FRAME_MS; the redraw itself waits for a frame slot of its own (frames.py)
         self.timer = QTimer(self, interval=FRAME_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._redraw_due)
         self.timer.start()
         self.stats_timer = QTimer(self, interval=500)
         self.stats_timer.timeout.connect(self.update_stats)
         self.stats_timer.start()
+        self._fallback = QTimer(self, singleShot=True, interval=BUILD_FALLBACK_MS)
+        self._fallback.timeout.connect(self.ensure_plots)
+        self._fallback.start()
 
-    def _make_plot(self, title: str, row: int) -> pg.PlotItem:
-        plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        plot.setLabel("left", title)
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setMenuEnabled(False)
-        return plot
+    # -- the plots, built once --------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        return self._plots is not None
+
+    @property
+    def view(self) -> pg.GraphicsLayoutWidget:
+        return self.ensure_plots()[0]
+
+    @property
+    def rtt_plot(self) -> pg.PlotItem:
+        return self.ensure_plots()[1]
+
+    @property
+    def http_plot(self) -> pg.PlotItem:
+        return self.ensure_plots()[2]
+
+    def _build_soon(self) -> None:
+        """The placeholder was painted: build on the next loop turn, after that frame."""
+        QTimer.singleShot(0, self, self.ensure_plots)
+
+    def ensure_plots(self) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem]:
+        if self._plots is not None:
+            return self._plots
+        import pyqtgraph as pg
+
+        self._fallback.stop()
+        view = pg.GraphicsLayoutWidget()
+        rtt_plot = _make_plot(view, "ping RTT (ms)", 0)
+        http_plot = _make_plot(view, "HTTP (ms)", 1)
+        http_plot.setXLink(rtt_plot)
+        # one time scale for both: its labels under the lower plot only (the upper keeps
+        # its grid); half the text to lay out each time the range steps
+        rtt_plot.getAxis("bottom").setStyle(showValues=False)
+        self._plots = (view, rtt_plot, http_plot)
+        for plot in (rtt_plot, http_plot):
+            plot.getViewBox().sigRangeChangedManually.connect(
+                lambda *_: self.follow.setChecked(False)
+            )
+        for s in self.rtt.values():
+            s.attach(rtt_plot)
+        for s in self.http.values():
+            s.attach(http_plot)
+        self._stack.addWidget(view)
+        self._stack.setCurrentWidget(view)
+        self._apply_palette()
+        self._dirty = True
+        return self._plots
 
     # -- input ----------------------------------------------------------------------------
+    def on_events(self, events: Iterable[CoreEvent]) -> None:
+        for ev in events:
+            self.on_event(ev)
+
     def on_event(self, ev: CoreEvent) -> None:
         if ev.kind is EventKind.RTT:
             self.add_rtt(ev.channel, ev.wall, float(ev.data.get("rtt_ms", 0.0)))
@@ -131,77 +241,108 @@ class LatencyPanel(QWidget):
         s = self.rtt.get(channel)
         if s is None:
             color = RTT_COLORS.get(channel, "#8a8a8a")
-            s = self.rtt[channel] = _Series(self.rtt_plot, channel, color, False, self.capacity)
+            s = self.rtt[channel] = _Series(channel, color, False, self.capacity)
+            if self._plots is not None:
+                s.attach(self._plots[1])
         s.ring.append(wall, value)
-        s.dirty = self._dirty = True
+        s.dirty = self._dirty = self._stats_dirty = True
 
     def add_http(self, what: str, wall: float, value: float) -> None:
         s = self.http.get(what)
         if s is None:
             color = HTTP_COLORS.get(what, "#6e7781")
-            s = self.http[what] = _Series(self.http_plot, what, color, True, self.capacity)
+            s = self.http[what] = _Series(what, color, True, self.capacity)
+            if self._plots is not None:
+                s.attach(self._plots[2])
         s.ring.append(wall, value)
-        s.dirty = self._dirty = True
+        s.dirty = self._dirty = self._stats_dirty = True
 
     def add_marker(self, wall: float, label: str, color: str, left: bool = False) -> None:
         """A dashed line on both plots; its label sits at the top of the RTT plot, to the left
         of a drop and to the right of a reconnect, so the pair stays readable."""
-        pen = pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+        import pyqtgraph as pg
+
+        _, rtt_plot, http_plot = self.ensure_plots()  # markers are rare: build now
+        pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)
         lines = (pg.InfiniteLine(wall, angle=90, pen=pen), pg.InfiniteLine(wall, angle=90, pen=pen))
         text = pg.TextItem(label, color=color, anchor=(1.0, 0.0) if left else (0.0, 0.0))
         text.setToolTip(label)
-        self.rtt_plot.addItem(lines[0])
-        self.http_plot.addItem(lines[1])
-        self.rtt_plot.addItem(text, ignoreBounds=True)
+        rtt_plot.addItem(lines[0])
+        http_plot.addItem(lines[1])
+        rtt_plot.addItem(text, ignoreBounds=True)
+        text.setPos(wall, self._marker_top or rtt_plot.viewRange()[1][1])
         self.markers.append(_Marker(wall, lines, text))
         while len(self.markers) > MAX_MARKERS:  # bounded: old markers go
             old = self.markers.popleft()
-            self.rtt_plot.removeItem(old.lines[0])
-            self.http_plot.removeItem(old.lines[1])
-            self.rtt_plot.removeItem(old.text)
+            rtt_plot.removeItem(old.lines[0])
+            http_plot.removeItem(old.lines[1])
+            rtt_plot.removeItem(old.text)
         self._dirty = True
 
     def _mark_dirty(self) -> None:
         self._dirty = True
+        self._ranges.clear()  # a new window or follow again: set the ranges afresh
 
     # -- output ---------------------------------------------------------------------------
+    def _redraw_due(self) -> None:
+        if self._dirty and self._plots is not None:
+            frames().request(self.redraw)
+
     def redraw(self) -> None:
-        if not self._dirty:
+        """Push changed series to their curves (the timer asks, at most 5 times a second)."""
+        frames().cancel(self.redraw)
+        if not self._dirty or self._plots is None:
             return
         self._dirty = False
         self.redraws += 1
         for s in (*self.rtt.values(), *self.http.values()):
-            if s.dirty:
+            if s.dirty and s.curve is not None:
                 s.dirty = False
                 x, y = s.ring.arrays()
                 s.curve.setData(x, y)
         if self.follow.isChecked():
             self._follow_newest()
-        top = self.rtt_plot.viewRange()[1][1]
-        for m in self.markers:
-            m.text.setPos(m.wall, top)
+        top = self._plots[1].viewRange()[1][1]
+        if top != self._marker_top:  # labels ride at the top of the RTT plot
+            self._marker_top = top
+            for m in self.markers:
+                m.text.setPos(m.wall, top)
 
     def _follow_newest(self) -> None:
-        span = self.window_box.currentData()
-        first = self._first_sample()
-        if span and first is not None:
-            # follow the newest data; never show minutes of empty axis before the first sample
-            now = time.time()
-            start = min(max(first, now - span), now - MIN_SPAN)
-            self.rtt_plot.setXRange(start, now + max(now - start, 1.0) * 0.02, padding=0)
-        else:
-            self.rtt_plot.enableAutoRange(axis="x")
-        for plot in (self.rtt_plot, self.http_plot):
-            plot.enableAutoRange(axis="y")
+        _, rtt_plot, http_plot = self.ensure_plots()
+        span = float(self.window_box.currentData() or 0.0)
+        series = [s for s in (*self.rtt.values(), *self.http.values()) if len(s.ring)]
+        if not series:
+            return
+        first = min(float(s.ring.arrays()[0][0]) for s in series)
+        last = max(float(s.ring.arrays()[0][-1]) for s in series)
+        x0, x1 = follow_x_range(first, last, time.time(), span)
+        self._set_range("x", rtt_plot, (x0, x1))  # the HTTP plot is x-linked
+        for key, plot, group in (("rtt", rtt_plot, self.rtt), ("http", http_plot, self.http)):
+            top = 0.0
+            for s in group.values():
+                x, y = s.ring.arrays()
+                shown = y[x >= x0]
+                if shown.size:
+                    top = max(top, float(shown.max()))
+            self._set_range(key, plot, (0.0, nice_ceiling(top * 1.1)))
 
-    def _first_sample(self) -> float | None:
-        firsts = [
-            s.ring.arrays()[0][0] for s in (*self.rtt.values(), *self.http.values()) if len(s.ring)
-        ]
-        return float(min(firsts)) if firsts else None
+    def _set_range(self, key: str, plot: pg.PlotItem, rng: tuple[float, float]) -> bool:
+        """Set a range only when it changed: each change redraws that axis."""
+        if self._ranges.get(key) == rng:
+            return False
+        self._ranges[key] = rng
+        if key == "x":
+            plot.setXRange(*rng, padding=0)
+        else:
+            plot.setYRange(*rng, padding=0)
+        return True
 
     def update_stats(self) -> None:
         """One line per plot; the coloured squares double as the legend."""
+        if not self._stats_dirty:
+            return
+        self._stats_dirty = False
         lines = []
         for title, group in (("ping", self.rtt), ("HTTP", self.http)):
             parts = []
@@ -243,11 +384,47 @@ class LatencyPanel(QWidget):
         super().changeEvent(event)
 
     def _apply_palette(self) -> None:
+        if self._plots is None:
+            return
+        view, rtt_plot, http_plot = self._plots
         pal = self.palette()
-        self.view.setBackground(pal.color(QPalette.ColorRole.Base))
+        view.setBackground(pal.color(QPalette.ColorRole.Base))
         fg = pal.color(QPalette.ColorRole.Text)
-        for plot in (self.rtt_plot, self.http_plot):
+        for plot in (rtt_plot, http_plot):
             for axis in ("left", "bottom"):
                 ax = plot.getAxis(axis)
                 ax.setPen(fg)
                 ax.setTextPen(fg)
+
+
+def _make_plot(view: pg.GraphicsLayoutWidget, title: str, row: int) -> pg.PlotItem:
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsItem
+
+    plot = view.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
+    plot.setLabel("left", title)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setMenuEnabled(False)
+    for axis in ("left", "bottom"):
+        # replaying an axis's picture (text, grid) costs ~3 ms a frame; as a cached pixmap
+        # it is a blit, redrawn only when the axis itself changes
+        plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return plot
+
+
+class _Placeholder(QLabel):
+    """Stands where the plots will be; its first paint starts building them."""
+
+    def __init__(self, on_painted: Any) -> None:
+        super().__init__("latency plots load…")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setEnabled(False)  # greyed: nothing to interact with yet
+        self._on_painted = on_painted
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._on_painted is not None:
+            callback, self._on_painted = self._on_painted, None
+            callback()

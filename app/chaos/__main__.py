@@ -1,0 +1,5 @@
+import sys
+
+from app.chaos.runner import main
+
+sys.exit(main())
