@@ -34,7 +34,8 @@ class Channel(Listener):
         self._host = host
         s = host.settings
         self._backoff = Backoff(s.backoff_reset, s.backoff_max, s.backoff_factor, s.max_retries)
-        self.snapshot = ChannelSnapshot(name)
+        self._snap = ChannelSnapshot(name)
+        self._frames = (0, 0)  # plain ints per frame; folded into the snapshot when read
         self._desired: Desired | None = None
         self._serving: Desired | None = None  # what the running attempt was started for
         self._wake = asyncio.Event()
@@ -339,8 +340,17 @@ class Channel(Listener):
         self._emit(EventKind.STATE, f"subscription requested: {', '.join(d.subscriptions)}")
 
     # -- Listener: what the connection reports (synchronous) --------------------------------
+    @property
+    def snapshot(self) -> ChannelSnapshot:
+        snap = self._snap
+        if (snap.frames_in, snap.frames_out) != self._frames:
+            snap = self._snap = replace(snap, frames_in=self._frames[0], frames_out=self._frames[1])
+        return snap
+
     def frame_counts(self, frames_in: int, frames_out: int) -> None:
-        self._set(frames_in=frames_in, frames_out=frames_out)
+        # every frame, in and out: no snapshot copy, no reconcile; publication is coalesced
+        self._frames = (frames_in, frames_out)
+        self._host.counters_changed()
 
     def authorizing(self) -> None:
         self._set(ChannelState.AUTHORIZING, detail="waiting for mercury.buffer_state")
@@ -428,7 +438,7 @@ class Channel(Listener):
         new = replace(self.snapshot, **changes)
         if new != self.snapshot:
             old_state = self.snapshot.state
-            self.snapshot = new
+            self._snap = new
             if state is not None and state is not old_state:
                 self._emit(
                     EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value

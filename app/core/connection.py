@@ -136,8 +136,13 @@ class Connection:
                     await self._receive(ws)
             self._listener.online((time.perf_counter() - started) * 1000)
             pinger = asyncio.get_running_loop().create_task(self._ping_loop(), name="ping")
+            burst = 0
             while True:
                 await self._receive(ws)
+                burst += 1
+                if burst == 16:  # recv() does not yield while frames are queued: let others run
+                    burst = 0
+                    await asyncio.sleep(0)
         except TimeoutError:
             await self.close(1000, "online not reached in time")
             return self._outcome()

@@ -474,6 +474,9 @@ class MeetingClient:
             log.debug("%s %s %s", channel, kind.value, summary)
         self.hub.emit(event)
 
+    def counters_changed(self) -> None:
+        self._publish()
+
     def channel_changed(self, name: ChannelName) -> None:
         if name is ChannelName.DEFAULT:
             self._reconcile()  # the practice channel's prerequisite may have changed

@@ -45,9 +45,10 @@ class ProxyConn:
         to_up: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue(_QUEUE_CHUNKS)
         to_client: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue(_QUEUE_CHUNKS)
         self._tasks = [
-            loop.create_task(self._read(self._client_reader, to_up)),
+            loop.create_task(self._read(self._client_reader, to_up, delayed=False)),
             loop.create_task(self._write(to_up, self._up_writer)),
-            loop.create_task(self._read(self._up_reader, to_client)),
+            # the added latency is one-way (server -> client), so "50 ms" adds 50 ms to an RTT
+            loop.create_task(self._read(self._up_reader, to_client, delayed=True)),
             loop.create_task(self._write(to_client, self._client_writer)),
         ]
         try:
@@ -56,7 +57,10 @@ class ProxyConn:
             self._close_transports(abort=False)
 
     async def _read(
-        self, reader: asyncio.StreamReader, queue: asyncio.Queue[tuple[float, bytes] | None]
+        self,
+        reader: asyncio.StreamReader,
+        queue: asyncio.Queue[tuple[float, bytes] | None],
+        delayed: bool,
     ) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -66,7 +70,8 @@ class ProxyConn:
                     break
                 if self.halfopen:
                     continue  # black hole: read and drop, keep the TCP connection open
-                await queue.put((loop.time() + self.latency_ms / 1000, data))
+                delay = self.latency_ms / 1000 if delayed else 0.0
+                await queue.put((loop.time() + delay, data))
         except (ConnectionError, OSError):
             pass
         # The TCP connection itself ending is passed on even while half-open.
