@@ -122,6 +122,9 @@ class Channel(Listener):
             d = self._desired
             if d is None or not d.ready:
                 attempt, retry_at, self._registration = 0, None, None
+                # not wanted (or waiting) ends a halt: being wanted again, even for the same
+                # key, is the next eligible moment (SCENARIOS P6), not the old refusal
+                self._halted = None
                 state = ChannelState.OFFLINE if d is None else ChannelState.WAITING
                 detail = "not wanted" if d is None else d.waiting_for
                 self._set(state, detail=detail, online_since=None, next_retry_at=None, attempt=0)
@@ -358,6 +361,11 @@ class Channel(Listener):
     def online(self, connect_ms: float) -> None:
         d = self._serving
         assert d is not None and self._conn is not None
+        now = self._desired
+        if now is None or now.key != d.key or not now.ready:
+            # The desired state moved on while this socket was opening (the reconciler's
+            # wake-up is queued behind this frame): stale work is never adopted, it is closed.
+            return
         again = d.key in self._online_keys
         self._online_keys.add(d.key)
         snap = self.snapshot
