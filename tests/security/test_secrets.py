@@ -140,8 +140,10 @@ async def test_join_json_and_demo_subprocess_outputs_leak_no_token(debug_logs) -
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
         )  # fmt: skip
         # while it runs: the host expires its token and rotates the URL (refresh + retry)
-        await sim.wait_for(lambda s: s.state_view("sec")["participants"][0], 15)
-        await asyncio.sleep(0.5)
+        # the joined client's default socket is live: its token was used, now expire it
+        await sim.wait_for(
+            lambda s: s.state_view("sec")["participants"][0]["channels"]["default"]["sockets"], 15
+        )
         await host.tokens("sec", "expire")
         await host.rotate("sec", "default")
         out, err = await asyncio.wait_for(join.communicate(), 30)
