@@ -17,7 +17,9 @@
    meeting just left;
 8. admitted while the join's answer was in flight: the client stayed in the lobby;
 9. found by the long run in the first fix of 8: a superseded join took the pending push of
-   the join that superseded it.
+   the join that superseded it;
+10. moved to the lobby and admitted again, with the socket's "permanent" close seen before
+   the lobby push: the default channel stayed halted and never came back.
 """
 
 from __future__ import annotations
@@ -209,3 +211,23 @@ async def test_a_superseded_join_does_not_swallow_the_next_joins_pushes(
     assert isinstance(results[0], JoinError) and results[1] is None
     await watch.until(online("default"), T, "joined")
     assert client.snapshot.practice_enabled is False
+
+
+async def test_readmitted_after_a_permanent_close_seen_before_the_lobby_push(
+    sim, host, make_client
+) -> None:
+    """10. back to the lobby: the default socket's close (1000 "moved to the lobby", which
+    the table calls permanent) arrived before the lobby push (here: the push is late on the
+    device socket). The channel stayed halted on that key, and when the host admitted the
+    guest again, the same key was wanted again and never reconnected: no captions."""
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "cf10", lobby=True)
+    await host.socket("cf10", "device", "latency", ms=200)
+    mark = watch.mark()
+    await host.to_lobby("cf10", pid)
+    closed = await watch.event(kind(EventKind.CLOSED, "default"), T, "closed first", mark)
+    assert closed.data["action"] == "stay offline (permanent)"
+    await watch.until(lambda s: s.badge == "Lobby", T, "lobby (late push)")
+    await host.admit("cf10")
+    await watch.until(online("default"), T, "online again after the re-admission")
+    assert channel(sim.state_view("cf10"), pid, "default")["registrations"] == 2
