@@ -16,12 +16,14 @@ from app.sim import control_api, sessions
 from app.sim.bodies import Body
 from app.sim.engine import SimEngine
 from app.sim.faults import abandoned
-from app.sim.model import ROLE_TYPES, SimError
+from app.sim.model import ROLE_TYPES, TOKEN_TYPES, SimError
 
 log = logging.getLogger("app.sim")
 
 LOCI = "/locus/api/v1/loci/{meeting_id}"
 PARTICIPANT = LOCI + "/participant/{participant_id}"
+DEFAULT_TOKEN = TOKEN_TYPES["default"]
+PRACTICE_TOKEN = TOKEN_TYPES["practice"]
 
 
 def _engine(request: Request | WebSocket) -> SimEngine:
@@ -80,17 +82,26 @@ async def leave(request: Request) -> Response:
     return JSONResponse(_engine(request).leave(params["meeting_id"], params["participant_id"]))
 
 
-async def token(request: Request) -> Response:
-    async def handle() -> Response:
-        _user(request)
-        body = await Body.read(request)
-        params = request.path_params
-        answer = _engine(request).dc.issue_token(
-            params["meeting_id"], params["participant_id"], body.data.get("tokenType")
-        )
-        return JSONResponse(answer)
+def _token_route(token_type: str):
+    """GET .../datachannel/token (default) or .../practiceSession/datachannel/token.
 
-    return await _engine(request).faults.run("token", request, handle)
+    The token type is the route's, decided by the client (SDK `meeting/request.ts`
+    `fetchDatachannelToken`); a body (`{}`, `{sequence}` from the locus request layer) is
+    tolerated and ignored, whatever it holds.
+    """
+
+    async def token(request: Request) -> Response:
+        async def handle() -> Response:
+            _user(request)
+            params = request.path_params
+            answer = _engine(request).dc.issue_token(
+                params["meeting_id"], params["participant_id"], token_type
+            )
+            return JSONResponse(answer)
+
+        return await _engine(request).faults.run("token", request, handle)
+
+    return token
 
 
 async def register(request: Request) -> Response:
@@ -155,7 +166,12 @@ def build_app(engine: SimEngine) -> Starlette:
         Route(LOCI + "/participant", join, methods=["POST"]),
         Route(PARTICIPANT + "/keepAlive", keep_alive, methods=["GET"]),
         Route(PARTICIPANT + "/leave", leave, methods=["PUT"]),
-        Route(PARTICIPANT + "/datachannel/token", token, methods=["POST"]),
+        Route(PARTICIPANT + "/datachannel/token", _token_route(DEFAULT_TOKEN), methods=["GET"]),
+        Route(
+            PARTICIPANT + "/practiceSession/datachannel/token",
+            _token_route(PRACTICE_TOKEN),
+            methods=["GET"],
+        ),
         Route("/datachannel/api/v1/locus/{rest:path}", register, methods=["POST"]),
         WebSocketRoute("/mercury/{device_id}", device_ws),
         WebSocketRoute("/llm/{key}", llm_ws),

@@ -61,7 +61,7 @@ class DatachannelService:
         if error:
             raise SimError(403, f"no {token_type} token: {error}")
         token = self.issue(m, p, token_type)
-        return {"datachannelToken": token, "dataChannelTokenType": token_type}
+        return {"datachannelToken": token}  # the type is the client's (PROTOCOL.md 3)
 
     def register(self, url: str, dc_token: str | None, device_url: Any) -> dict[str, str]:
         entry = self.model.dc_urls.get(url)

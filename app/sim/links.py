@@ -79,7 +79,13 @@ class SocketLink:
         self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
 
     def reply(self, frame: dict[str, Any]) -> None:
-        """An answer to a client frame (pong, subscription response): no sequence number."""
+        """An answer to a client frame (pong, subscription response): no sequence number.
+
+        Always with an `id`: the SDK's `_acknowledge` rejects a frame without one (fatal in
+        Node), so a reply that lacks one gets a fresh one.
+        """
+        if "id" not in frame:
+            frame = {"id": str(uuid.uuid4()), **frame}
         if not self.closing:
             self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
 

@@ -130,6 +130,7 @@ def _handle(engine: SimEngine, link: SocketLink, message: dict[str, Any]) -> Non
         engine.model.touch()
         link.reply(
             {
+                "id": str(uuid.uuid4()),  # every server frame has one: the SDK acks it
                 "type": "subchannelSubscriptionResponse",
                 "data": {"subscribed": subscribe, "unsubscribed": unsubscribe},
             }

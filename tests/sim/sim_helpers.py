@@ -151,8 +151,9 @@ class Guest:
         return frame["data"]["locus"]
 
     async def token(self, token_type: str = DEFAULT) -> httpx.Response:
-        url = f"{self.locus_url}/participant/{self.pid}/datachannel/token"
-        return await self.http.post(url, json={"tokenType": token_type})
+        practice = "/practiceSession" if token_type == PRACTICE else ""
+        url = f"{self.locus_url}/participant/{self.pid}{practice}/datachannel/token"
+        return await self.http.get(url)
 
     async def register(self, dc_url: str, token: str | None) -> httpx.Response:
         headers = {"Data-Channel-Auth-Token": token} if token is not None else {}
