@@ -67,8 +67,16 @@ class SimControl:
         webinar: bool = True,
         keep_alive_secs: int | None = None,
         token_ttl_secs: int | None = None,
+        transcription_per_second: float | None = None,
+        captions: bool | None = None,
     ) -> dict:
+        """`transcription_per_second`: a caption rate that runs from the start (relayed
+        while captions are on); `captions`: start with captions already on."""
         body: dict[str, Any] = {"lobby": lobby, "webinar": webinar}
+        if transcription_per_second is not None:
+            body["transcriptionPerSecond"] = transcription_per_second
+        if captions is not None:
+            body["captions"] = captions
         if meeting_id is not None:
             body["meetingId"] = meeting_id
         if keep_alive_secs is not None:
@@ -112,6 +120,19 @@ class SimControl:
         body = {"perSecond": per_second}
         return await self._call("POST", self._meeting(meeting_id) + "/transcription", body)
 
+    async def captions(self, meeting_id: str, enabled: bool) -> dict:
+        """The host turns captions on or off."""
+        body = {"enabled": enabled}
+        return await self._call("POST", self._meeting(meeting_id) + "/captions", body)
+
+    async def features(self, jwt_token: bool) -> dict:
+        """The `data-channel-with-jwt-token` toggle for device registrations from now on."""
+        return await self._call("POST", "/sim/features", {"data-channel-with-jwt-token": jwt_token})
+
+    async def faults(self) -> dict:
+        """Active faults, socket latency / half-open sockets and transcription rates."""
+        return await self._call("GET", "/sim/faults")
+
     async def fault(
         self,
         endpoint: str,
@@ -120,8 +141,12 @@ class SimControl:
         status: int | None = None,
         count: int | None = None,
         body_text: str | None = None,
+        retry_after: int | bool | None = None,
     ) -> dict:
+        """`retry_after`: seconds for `Retry-After`, False for none (a 503 sends 1 s)."""
         body: dict[str, Any] = {"endpoint": endpoint, "mode": mode}
+        if retry_after is not None:
+            body["retryAfter"] = retry_after
         options = (("delayMs", delay_ms), ("status", status), ("count", count), ("body", body_text))
         for key, value in options:
             if value is not None:

@@ -11,13 +11,23 @@ from starlette.routing import Route
 
 from app.sim.bodies import Body
 from app.sim.engine import SimEngine
-from app.sim.faults import ENDPOINTS, MODES, Fault
-from app.sim.model import ALL_CHANNELS, DC_CHANNELS, ROLE_TYPES, TOKEN_TYPES, Phase, SimError
+from app.sim.faults import DEFAULT_RETRY_AFTER_503, ENDPOINTS, MODES, Fault
+from app.sim.model import (
+    ALL_CHANNELS,
+    DC_CHANNELS,
+    JWT_FEATURE,
+    ROLE_TYPES,
+    TOKEN_TYPES,
+    Phase,
+    SimError,
+)
 from app.sim.transcript import MAX_PER_SECOND
 from app.sim.views import state_view
 
+_UNSET = object()
 _MEETING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SOCKET_ACTIONS = ("close", "reset", "halfopen", "latency", "send")
+SOCKET_ACTIONS = ("close", "reset", "halfopen", "latency", "send", "shutdown")
+DEFAULT_DRAIN_MS = 10_000  # shutdown: 4001 after this long if no replacement came online
 # Codes a close frame may carry (1005, 1006 and 1015 never go on the wire).
 _SENDABLE = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
 
@@ -31,14 +41,23 @@ async def create_meeting(request: Request) -> JSONResponse:
     meeting_id = body.string("meetingId")
     if meeting_id is not None and not _MEETING_ID.match(meeting_id):
         raise SimError(400, "meetingId may hold letters, digits, '.', '_' and '-' (1-64)")
-    m, created = _engine(request).model.create_meeting(
+    m, created = _engine(request).create_meeting(
         meeting_id,
         lobby=body.boolean("lobby", default=True),
         webinar=body.boolean("webinar", default=True),
         keep_alive_secs=body.integer("keepAliveSecs", minimum=1, maximum=3600),
         token_ttl_secs=body.integer("tokenTtlSecs", minimum=1, maximum=30 * 86400),
+        transcription_per_second=body.number("transcriptionPerSecond", maximum=MAX_PER_SECOND),
+        captions=body.boolean("captions", default=False),
     )
-    answer = {"meetingId": m.id, "locusUrl": m.locus_url, "created": created}
+    answer = {
+        "meetingId": m.id,
+        "locusUrl": m.locus_url,
+        "meetingNumber": m.number,
+        "transcriptionPerSecond": m.transcription_per_second,
+        "captions": m.captions,
+        "created": created,
+    }
     return JSONResponse(answer, status_code=201 if created else 200)
 
 
@@ -102,22 +121,52 @@ async def transcription(request: Request) -> JSONResponse:
     return JSONResponse(_engine(request).set_transcription(request.path_params["meeting_id"], rate))
 
 
+async def captions(request: Request) -> JSONResponse:
+    body = await Body.read(request)
+    enabled = body.boolean("enabled", required=True)
+    return JSONResponse(_engine(request).set_captions(request.path_params["meeting_id"], enabled))
+
+
+async def features(request: Request) -> JSONResponse:
+    """`{"data-channel-with-jwt-token": bool}`: what the device service answers from now on
+    (new registrations and refreshes; devices keep what they were last told)."""
+    body = await Body.read(request)
+    enabled = body.boolean(JWT_FEATURE, required=True)
+    return JSONResponse(_engine(request).set_features(enabled))
+
+
+async def get_features(request: Request) -> JSONResponse:
+    return JSONResponse({"features": {JWT_FEATURE: _engine(request).model.jwt_feature}})
+
+
 async def set_fault(request: Request) -> JSONResponse:
     body = await Body.read(request)
     is_body = body.data.get("mode") == "body"
     raw_body = body.data.get("body")
     if is_body and not isinstance(raw_body, str):
         raise SimError(400, "mode 'body' needs 'body': the raw text to answer with")
+    status = body.integer("status", minimum=200, maximum=599) or (200 if is_body else 500)
     fault = Fault(
         endpoint=body.string("endpoint", required=True, choices=ENDPOINTS) or "",
         mode=body.string("mode", required=True, choices=MODES) or "",
         delay_ms=body.integer("delayMs", minimum=0, maximum=600_000),
-        status=body.integer("status", minimum=200, maximum=599) or (200 if is_body else 500),
+        status=status,
         remaining=body.integer("count", minimum=1),
         body=raw_body,
+        retry_after=_retry_after(body, status),
     )
     _engine(request).faults.set(fault)
     return JSONResponse({"fault": fault.view()})
+
+
+def _retry_after(body: Body, status: int) -> int | None:
+    """`retryAfter`: seconds, or false / null for no header. A 503 sends one by default."""
+    value = body.data.get("retryAfter", _UNSET)
+    if value is _UNSET:
+        return DEFAULT_RETRY_AFTER_503 if status == 503 else None
+    if value is None or value is False:
+        return None
+    return body.integer("retryAfter", minimum=0, maximum=3600)
 
 
 async def clear_faults(request: Request) -> JSONResponse:
@@ -125,7 +174,28 @@ async def clear_faults(request: Request) -> JSONResponse:
 
 
 async def list_faults(request: Request) -> JSONResponse:
-    return JSONResponse({"faults": _engine(request).faults.view()})
+    """Active faults, plus the other network conditions in force: socket latency and
+    transcription rates (the UI shows them together)."""
+    engine = _engine(request)
+    slow = [
+        {
+            "socketId": s.id,
+            "meetingId": s.meeting_id,
+            "participantId": s.participant_id,
+            "deviceId": s.device_id,
+            "channel": s.channel,
+            "latencyMs": s.latency_ms,
+            "state": s.state,
+        }
+        for s in engine.model.sockets.values()
+        if s.latency_ms or s.state != "open"
+    ]
+    rates = [
+        {"meetingId": m.id, "perSecond": m.transcription_per_second, "captions": m.captions}
+        for m in engine.model.meetings.values()
+        if not m.ended and m.transcription_per_second > 0
+    ]
+    return JSONResponse({"faults": engine.faults.view(), "sockets": slow, "transcription": rates})
 
 
 async def sockets(request: Request) -> JSONResponse:
@@ -177,6 +247,9 @@ def socket_action(
         conn = engine.proxy.conn(record.client_port) if engine.proxy else None
         if action == "close":
             engine.close_socket(record.id, code, reason)
+        elif action == "shutdown":
+            if not engine.drain_socket(record.id, ms or DEFAULT_DRAIN_MS):
+                continue
         elif action == "send":
             link = engine.links.get(record.id)
             if link is None:
@@ -205,6 +278,8 @@ def socket_action(
         answer.update(code=code, reason=reason)
     if action == "latency":
         answer["ms"] = ms
+    if action == "shutdown":
+        answer["ms"] = ms or DEFAULT_DRAIN_MS
     if not affected:
         answer["message"] = f"no live {channel} socket for {p.id}: nothing done"
     return answer
@@ -224,6 +299,9 @@ def routes() -> list[Route]:
         Route(f"{mid}/rotate", rotate, methods=["POST"]),
         Route(f"{mid}/tokens", tokens, methods=["POST"]),
         Route(f"{mid}/transcription", transcription, methods=["POST"]),
+        Route(f"{mid}/captions", captions, methods=["POST"]),
+        Route("/sim/features", features, methods=["POST"]),
+        Route("/sim/features", get_features, methods=["GET"]),
         Route("/sim/faults", set_fault, methods=["POST"]),
         Route("/sim/faults", clear_faults, methods=["DELETE"]),
         Route("/sim/faults", list_faults, methods=["GET"]),

@@ -15,7 +15,9 @@ from typing import Any
 from app.sim.datachannel import DatachannelService
 from app.sim.faults import FaultBook
 from app.sim.links import ChangeSignal, SocketLink
+from app.sim.locus_view import render_locus
 from app.sim.model import (
+    JWT_FEATURE,
     TOKEN_TYPES,
     Meeting,
     Participant,
@@ -25,8 +27,14 @@ from app.sim.model import (
 )
 from app.sim.proxy import FaultProxy
 from app.sim.tokens import TokenMint, mask
-from app.sim.transcript import VOICEA_FROM, TranscriptClock, relay_data, run_ticker
-from app.sim.views import render_locus
+from app.sim.transcript import (
+    VOICEA_FROM,
+    TranscriptClock,
+    announce_data,
+    relay_data,
+    run_ticker,
+)
+from app.sim.wdm import device_answer
 
 log = logging.getLogger("app.sim")
 
@@ -56,6 +64,7 @@ class SimEngine:
         self._lobby_timers: dict[str, asyncio.TimerHandle] = {}
         self._tickers: dict[str, asyncio.Task[None]] = {}
         self._clocks: dict[str, TranscriptClock] = {}
+        self._drains: dict[str, asyncio.TimerHandle] = {}
         self.stopping = False
 
     def resume(self) -> None:
@@ -104,11 +113,52 @@ class SimEngine:
     # -- effects --------------------------------------------------------------------------
 
     def push_locus(self, m: Meeting, p: Participant) -> None:
+        """The participant's locus to its device socket(s), if any is live.
+
+        Rendered only when it goes out: its sequence then becomes the base of the next one.
+        `data.locusUrl` beside the locus: the SDK matches the push to its meeting by it.
+        """
+        links = [
+            link
+            for record in self.model.participant_sockets(p, "device")
+            if (link := self.links.get(record.id)) is not None and not link.closing
+        ]
+        if not links:
+            return
         locus = render_locus(self.model, m, p)
-        for record in self.model.participant_sockets(p, "device"):
-            link = self.links.get(record.id)
-            if link is not None:
-                link.push({"eventType": "locus.difference", "locus": locus})
+        for link in links:
+            link.push({"eventType": "locus.difference", "locusUrl": m.locus_url, "locus": locus})
+
+    def push_all(self, m: Meeting) -> None:
+        for p in m.participants.values():
+            if p.phase != Phase.LEFT:
+                self.push_locus(m, p)
+
+    def drain_socket(self, socket_id: str, ms: int) -> bool:
+        """`shutdown` frame now; close 4001 once a replacement is online (sessions._open) or
+        after `ms` (PROTOCOL.md section 4 step 8)."""
+        link = self.links.get(socket_id)
+        if link is None or link.closing:
+            return False
+        link.record.draining = True
+        link.reply({"type": "shutdown"})
+        loop = asyncio.get_running_loop()
+        self._drains[socket_id] = loop.call_later(ms / 1000, self._drain_deadline, socket_id)
+        self.model.touch()
+        return True
+
+    def replaced_after_drain(self, socket_id: str) -> None:
+        """A replacement for a draining socket is online: the old one goes, 4001."""
+        handle = self._drains.pop(socket_id, None)
+        if handle is not None:
+            handle.cancel()
+        self.close_socket(socket_id, 4001, "shutdown: replaced")
+
+    def _drain_deadline(self, socket_id: str) -> None:
+        self._drains.pop(socket_id, None)
+        record = self.model.sockets.get(socket_id)
+        if record is not None and record.draining:
+            self.close_socket(socket_id, 4001, "shutdown: not replaced in time")
 
     def close_socket(self, socket_id: str, code: int, reason: str) -> None:
         link = self.links.get(socket_id)
@@ -151,20 +201,48 @@ class SimEngine:
 
     # -- locus side -----------------------------------------------------------------------
 
-    def add_device(self, name: str) -> dict[str, str]:
-        device = self.model.add_device(name)
-        log.info("device %s registered (%s)", device.id, name)
-        return {"url": device.url, "webSocketUrl": device.ws_url}
+    def add_device(self, name: str, device_type: str) -> dict[str, Any]:
+        device = self.model.add_device(name, device_type)
+        log.info("device %s registered (%s, jwt feature %s)", device.id, name, device.jwt_feature)
+        return device_answer(device)
+
+    def refresh_device(self, device_id: str) -> dict[str, Any]:
+        device = self.model.devices.get(device_id)
+        if device is None or device.deleted:
+            raise SimError(404, f"unknown device {device_id!r}")
+        return device_answer(self.model.refresh_device(device))
+
+    def delete_device(self, device_id: str) -> None:
+        device = self.model.devices.get(device_id)
+        if device is None or device.deleted:
+            raise SimError(404, f"unknown device {device_id!r}")
+        device.deleted = True
+        for record in self.model.device_sockets(device_id):
+            self.close_socket(record.id, 1000, "device deleted")
+        self.model.touch()
+
+    def set_features(self, jwt: bool) -> dict[str, Any]:
+        self.model.set_jwt_feature(jwt)
+        return {"features": {JWT_FEATURE: jwt}, "appliesTo": "registrations and refreshes"}
 
     def join(
-        self, meeting_id: str, device_url: str, display_name: str, role: str, user_token: str
+        self,
+        meeting_id: str,
+        device_url: str,
+        display_name: str,
+        role: str,
+        user_token: str,
+        correlation_id: str | None = None,
+        device_type: str = "WEB",
     ) -> dict[str, Any]:
         m = self.meeting(meeting_id, live=True)
         previous = m.by_device(device_url)
         if previous is not None:
             # The device moved on: no LEFT push for the old record, it would confuse the new.
             self._leave(m, previous, "replaced by a new join from the same device", push=False)
-        p, _ = self.model.join(m, device_url, display_name, role, user_token)
+        p, _ = self.model.join(
+            m, device_url, display_name, role, user_token, correlation_id, device_type
+        )
         log.info("meeting %s: %s joined as %s (%s)", m.id, p.id, role, p.phase)
         locus = render_locus(self.model, m, p)
         if p.phase == Phase.LOBBY:
@@ -174,8 +252,8 @@ class SimEngine:
             if p.panelist and m.practice_enabled:
                 token = self.dc.issue(m, p, TOKEN_TYPES["practice"])
                 locus["self"]["practiceSessionDatachannelToken"] = token
-        self.push_locus(m, p)
-        return {"locus": locus}
+        self.push_locus(m, p)  # the same sequence as the answer: the SDK keeps one of the two
+        return {"locus": locus, "mediaConnections": []}  # required by the SDK's parseLocusJoin
 
     def resync(self, meeting_id: str, user_token: str, device_url: str | None) -> dict[str, Any]:
         m = self.meeting(meeting_id)
@@ -188,7 +266,10 @@ class SimEngine:
             raise SimError(404, f"no participant of meeting {m.id!r} for this caller")
         live = [p for p in candidates if p.phase != Phase.LEFT]
         p = (live or candidates)[-1]
-        return {"locus": render_locus(self.model, m, p)}
+        locus = render_locus(self.model, m, p)
+        # The SDK reads the bare locus DTO (`locus-info/index.ts` doLocusSync -> onFullLocus
+        # (res.body)); `locus` repeats it for clients written to PROTOCOL.md's `{locus}`.
+        return {**locus, "locus": locus}
 
     def keep_alive(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
         m = self.meeting(meeting_id)
@@ -214,6 +295,29 @@ class SimEngine:
         return {"locus": render_locus(self.model, m, p)}
 
     # -- host controls --------------------------------------------------------------------
+
+    def create_meeting(
+        self,
+        meeting_id: str | None,
+        lobby: bool,
+        webinar: bool,
+        keep_alive_secs: int | None = None,
+        token_ttl_secs: int | None = None,
+        transcription_per_second: float | None = None,
+        captions: bool = False,
+    ) -> tuple[Meeting, bool]:
+        """Create (or find, safe to repeat); a caption rate given here runs from the start,
+        so captions flow as soon as a client turns them on and subscribes."""
+        m, created = self.model.create_meeting(
+            meeting_id, lobby, webinar, keep_alive_secs, token_ttl_secs
+        )
+        if created and captions:
+            self.model.set_captions(m, True)
+        if transcription_per_second is not None and (
+            created or transcription_per_second != m.transcription_per_second
+        ):
+            self.set_transcription(m.id, transcription_per_second)
+        return m, created
 
     def end_meeting(self, meeting_id: str) -> dict[str, Any]:
         m = self.meeting(meeting_id)
@@ -299,6 +403,32 @@ class SimEngine:
         count = self.model.mark_tokens(m, action, token_type)
         return {"meetingId": m.id, "action": action, "tokenType": token_type, "tokens": count}
 
+    # -- captions ---------------------------------------------------------------------------
+
+    def set_captions(self, meeting_id: str, enabled: bool) -> dict[str, Any]:
+        """The host turns captions on or off: the locus says so to everyone."""
+        m = self.meeting(meeting_id, live=True)
+        changed = self.model.set_captions(m, enabled)
+        if changed:
+            self.push_all(m)
+        return {"meetingId": m.id, "enabled": enabled, "changed": changed}
+
+    def controls(self, meeting_id: str, user_token: str, caption: bool | None) -> dict[str, Any]:
+        """`PUT {locusUrl}/controls/` by a participant; answers its locus (with baseSequence:
+        the SDK runs it through the same queue as the pushes)."""
+        m = self.meeting(meeting_id, live=True)
+        p = self.model.live_participant_of(m, user_token)
+        if p is None:
+            raise SimError(403, f"the caller is not a participant of meeting {m.id!r}")
+        if p.phase != Phase.JOINED:
+            raise SimError(403, f"participant {p.id} is not admitted (phase {p.phase})")
+        if caption is not None and self.model.set_captions(m, caption):
+            log.info("meeting %s: captions %s by %s", m.id, "on" if caption else "off", p.id)
+            locus = render_locus(self.model, m, p)
+            self.push_all(m)
+            return {"locus": locus}
+        return {"locus": render_locus(self.model, m, p)}
+
     # -- transcription --------------------------------------------------------------------
 
     def set_transcription(self, meeting_id: str, per_second: float) -> dict[str, Any]:
@@ -318,8 +448,16 @@ class SimEngine:
         if task is not None:
             task.cancel()
 
+    def announce(self, link: SocketLink) -> None:
+        """voicea's answer to a client's `client.annc` publishRequest (SDK `voicea.ts`)."""
+        link.push(announce_data(), headers={"from": VOICEA_FROM})
+
     def _relay_transcript(self, meeting_id: str, payload: dict[str, Any]) -> None:
-        """One transcript to every socket of the meeting subscribed to transcription."""
+        """One transcript to every socket of the meeting subscribed to transcription, while
+        the meeting's captions are on (PROTOCOL.md section 5 [ours])."""
+        m = self.model.meetings.get(meeting_id)
+        if m is None or not m.captions:
+            return
         data = relay_data(payload)
         for record in list(self.model.sockets.values()):
             if (
@@ -338,9 +476,10 @@ class SimEngine:
         self.faults.stopping.set()
         for meeting_id in list(self._tickers):
             self._stop_ticker(meeting_id)
-        for handle in self._lobby_timers.values():
+        for handle in [*self._lobby_timers.values(), *self._drains.values()]:
             handle.cancel()
         self._lobby_timers.clear()
+        self._drains.clear()
         links = list(self.links.values())
         for link in links:
             # 1001 is transient for the client (reconnect), 1012 from uvicorn would not be.

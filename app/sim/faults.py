@@ -15,9 +15,19 @@ from starlette.responses import HTMLResponse, Response
 
 log = logging.getLogger("app.sim.faults")
 
-ENDPOINTS = ("join", "token", "register", "keepalive", "device")
+ENDPOINTS = (
+    "join",
+    "token",
+    "register",
+    "keepalive",
+    "device",
+    "leave",
+    "controls",
+    "meetinginfo",
+)
 MODES = ("slow", "error", "hang", "body")  # body: answer `status` with a given raw body
 DEFAULT_SLOW_MS = 2000
+DEFAULT_RETRY_AFTER_503 = 1  # seconds: a 503 fault says when to come back unless told not to
 
 
 @dataclass
@@ -29,6 +39,7 @@ class Fault:
     remaining: int | None = None  # None: every call until cleared
     hits: int = 0
     body: str | None = None  # mode "body": the raw answer (malformed JSON, wrong shapes)
+    retry_after: int | None = None  # seconds for a `Retry-After` header; None: none sent
 
     def view(self) -> dict[str, Any]:
         return {
@@ -37,18 +48,23 @@ class Fault:
             "delayMs": self.delay_ms,
             "status": self.status,
             "remaining": self.remaining,
+            "count": self.remaining,  # calls still faulted; None: every call until cleared
             "body": self.body,
             "hits": self.hits,
+            "retryAfter": self.retry_after,
         }
 
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
-def html_error(status: int) -> HTMLResponse:
+
+def html_error(status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
     body = f"<html><body><h1>{status} {phrase}</h1></body></html>"
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 class FaultBook:
@@ -130,14 +146,16 @@ class FaultBook:
             await self._hang(request)
             return _nobody_listening()
         if fault.mode == "body":
-            return Response(fault.body or "", fault.status, media_type="application/json")
+            return Response(
+                fault.body or "", fault.status, fault.headers(), media_type="application/json"
+            )
         if fault.mode == "error":
             slept = await self._sleep(fault.delay_ms / 1000, request) if fault.delay_ms else "done"
             if slept == "stopping":
                 await self._hang(request)  # the server stopped meanwhile: no answer
             if slept != "done":
                 return _nobody_listening()
-            return html_error(fault.status)
+            return html_error(fault.status, fault.headers())
         # slow: the server does the work at once and the answer arrives late, so a late
         # token is a real token (SCENARIOS.md A3, P2).
         failure: Exception | None = None

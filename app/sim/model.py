@@ -1,198 +1,56 @@
 """Pure meeting state of the simulator (no I/O, no asyncio).
 
 Holds meetings, participants, devices, issued tokens, webSocketUrl keys and live socket
-records; `views.py` renders them. Every mutation calls `touch()`, which the runtime turns
-into a wake-up for `wait_for`.
+records (the records live in `records.py`); `views.py` renders them. Every mutation calls
+`touch()`, which the runtime turns into a wake-up for `wait_for`.
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
 
-TOKEN_TYPES = {"default": "llm-default-session", "practice": "llm-practice-session"}
-CHANNEL_OF_TOKEN_TYPE = {v: k for k, v in TOKEN_TYPES.items()}
-DC_CHANNELS = ("default", "practice")
-ALL_CHANNELS = ("device", "default", "practice")
-ROLE_TYPES = ("ATTENDEE", "PANELIST", "COHOST", "MODERATOR")
-DEFAULT_KEEP_ALIVE_SECS = 20
-DEFAULT_TOKEN_TTL_SECS = 3600
+from app.sim.records import (
+    ALL_CHANNELS,
+    CHANNEL_OF_TOKEN_TYPE,
+    DC_CHANNELS,
+    DEFAULT_KEEP_ALIVE_SECS,
+    DEFAULT_TOKEN_TTL_SECS,
+    FIRST_SEQUENCE,
+    JWT_FEATURE,
+    ROLE_TYPES,
+    TOKEN_TYPES,
+    Device,
+    IssuedToken,
+    Meeting,
+    Participant,
+    Phase,
+    SimError,
+    SocketRecord,
+    WsKey,
+    meeting_number,
+)
 
-
-class SimError(Exception):
-    """An answer other than success: HTTP status plus a readable message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class Phase(StrEnum):
-    LOBBY = "lobby"
-    JOINED = "joined"
-    LEFT = "left"
-
-
-@dataclass
-class Device:
-    id: str
-    name: str
-    url: str
-    ws_url: str
-
-
-@dataclass
-class IssuedToken:
-    jti: str
-    token_type: str
-    meeting_id: str
-    participant_id: str
-    iat: int
-    exp: int
-    revoked: bool = False
-    expired: bool = False  # set by /sim/ "expire": fails from now on, whatever exp says
-
-    def failure(self, now: float) -> str | None:
-        if self.revoked:
-            return "token revoked"
-        if self.expired:
-            return "token expired (by the simulator)"
-        if self.exp <= now:
-            return "token past its exp"
-        return None
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "tokenType": self.token_type,
-            "exp": self.exp,
-            "iat": self.iat,
-            "revoked": self.revoked,
-            "expired": self.expired,
-            "jti": self.jti,
-        }
-
-
-@dataclass
-class WsKey:
-    """One issued webSocketUrl: valid until rotation, leave or loss of the right."""
-
-    key: str
-    meeting_id: str
-    participant_id: str
-    channel: str
-    datachannel_url: str
-    binding: str
-
-
-@dataclass
-class SocketRecord:
-    id: str
-    channel: str  # device / default / practice
-    client_port: int | None  # the proxy's upstream port: how /sim/sockets finds the TCP link
-    device_id: str | None = None
-    meeting_id: str | None = None
-    participant_id: str | None = None
-    binding: str | None = None
-    subscriptions: list[str] = field(default_factory=list)
-    frames_in: int = 0
-    frames_out: int = 0
-    acks: int = 0
-    state: str = "open"  # open / halfopen
-    latency_ms: int = 0
-    seq: int = 0
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "subscriptions": list(self.subscriptions),
-            "framesIn": self.frames_in,
-            "framesOut": self.frames_out,
-            "acks": self.acks,
-            "binding": self.binding,
-            "latencyMs": self.latency_ms,
-            "clientPort": self.client_port,
-        }
-
-
-@dataclass
-class Participant:
-    id: str
-    meeting_id: str
-    display_name: str
-    device_url: str
-    user_token: str = field(repr=False)  # a secret: never in a repr
-    phase: Phase
-    roles: list[str]
-    keep_alives: int = 0
-    left_reason: str | None = None
-    registrations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0))
-    # every registration POST (successful or not) made with this participant's token, and
-    # every socket upgrade to one of its webSocketUrls (accepted or refused): chaos checks
-    # that nothing of a left meeting generation is used again
-    registration_attempts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0)
-    )
-    socket_attempts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_CHANNELS, 0))
-    # the two counts above when the participant itself asked to leave: nothing may follow
-    attempts_at_leave: dict[str, dict[str, int]] | None = None
-
-    @property
-    def panelist(self) -> bool:
-        return "PANELIST" in self.roles
-
-
-@dataclass
-class Meeting:
-    id: str
-    locus_url: str
-    lobby: bool
-    webinar: bool
-    keep_alive_secs: int = DEFAULT_KEEP_ALIVE_SECS
-    token_ttl_secs: int = DEFAULT_TOKEN_TTL_SECS
-    practice_enabled: bool = False
-    ended: bool = False
-    transcription_per_second: float = 0.0
-    rotations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DC_CHANNELS, 0))
-    participants: dict[str, Participant] = field(default_factory=dict)
-
-    def datachannel_url(self, channel: str, base_url: str) -> str:
-        target = self.locus_url if channel == "default" else self.locus_url + "/practiceSession"
-        encoded = base64.urlsafe_b64encode(target.encode()).rstrip(b"=").decode("ascii")
-        rotation = self.rotations[channel]
-        # A rotation must change the URL; keep the realistic shape otherwise.
-        suffix = f"/r{rotation}" if rotation else ""
-        return f"{base_url}/datachannel/api/v1/locus/{encoded}{suffix}/registrations"
-
-    def by_device(self, device_url: str) -> Participant | None:
-        for p in reversed(self.participants.values()):
-            if p.device_url == device_url and p.phase != Phase.LEFT:
-                return p
-        return None
-
-    def entitlement_error(self, p: Participant, channel: str) -> str | None:
-        """Why `p` may not use a data channel right now, or None."""
-        if self.ended:
-            return "the meeting has ended"
-        if p.phase != Phase.JOINED:
-            return f"participant is not admitted (phase {p.phase})"
-        if channel == "practice":
-            if not self.practice_enabled:
-                return "no practice session is running"
-            if not p.panelist:
-                return "participant is not a panelist"
-        return None
+__all__ = [  # re-exported: the rest of app.sim imports them from here
+    "ALL_CHANNELS",
+    "CHANNEL_OF_TOKEN_TYPE",
+    "DC_CHANNELS",
+    "FIRST_SEQUENCE",
+    "JWT_FEATURE",
+    "ROLE_TYPES",
+    "TOKEN_TYPES",
+    "Device",
+    "IssuedToken",
+    "Meeting",
+    "Participant",
+    "Phase",
+    "SimError",
+    "SimModel",
+    "SocketRecord",
+    "WsKey",
+]
 
 
 class SimModel:
@@ -215,6 +73,8 @@ class SimModel:
         self.registering: dict[tuple[str, str], dict[int, float]] = {}
         self.max_registering: dict[tuple[str, str], int] = {}
         self._answered: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        # what the device service answers from now on (POST /sim/features)
+        self.jwt_feature = True
         self._ticket = 0
 
     def registration_started(self, device_url: str, channel: str) -> tuple[str, str, int]:
@@ -269,6 +129,8 @@ class SimModel:
         webinar: bool,
         keep_alive_secs: int | None,
         token_ttl_secs: int | None,
+        transcription_per_second: float = 0.0,
+        number: str | None = None,
     ) -> tuple[Meeting, bool]:
         mid = meeting_id or f"m-{secrets.token_hex(4)}"
         existing = self.meetings.get(mid)
@@ -281,6 +143,8 @@ class SimModel:
             webinar=webinar,
             keep_alive_secs=keep_alive_secs or DEFAULT_KEEP_ALIVE_SECS,
             token_ttl_secs=token_ttl_secs or DEFAULT_TOKEN_TTL_SECS,
+            transcription_per_second=transcription_per_second,
+            number=number or meeting_number(mid),
         )
         self.meetings[mid] = meeting
         self._remember_urls(meeting)
@@ -292,26 +156,69 @@ class SimModel:
             url = m.datachannel_url(channel, self.base_url)
             self.dc_urls[url] = (m.id, channel, m.rotations[channel])
 
-    def add_device(self, name: str) -> Device:
+    def meeting_by_address(self, address: str) -> Meeting | None:
+        """The meeting an `invitee.address` or meetingInfo destination names: its id or
+        number, `wbxmn:<either>`, `<either>@host`, `sip:...`, or a URL ending in either."""
+        value = address.strip()
+        value = value.removeprefix("wbxmn:").removeprefix("sip:").removeprefix("sips:")
+        value = value.split("@", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        found = self.meetings.get(value)
+        if found is None:
+            found = next((m for m in self.meetings.values() if m.number == value), None)
+        return found
+
+    def live_participant_of(self, m: Meeting, user_token: str) -> Participant | None:
+        """The newest participant of this caller still in the meeting."""
+        for p in reversed(m.participants.values()):
+            if p.user_token == user_token and p.phase != Phase.LEFT:
+                return p
+        return None
+
+    def bump(self, m: Meeting) -> None:
+        """The meeting's locus changed: its sequence grows (PROTOCOL.md section 2)."""
+        m.sequence += 1
+        self.touch()
+
+    def add_device(self, name: str, device_type: str = "WEB") -> Device:
         device_id = uuid.uuid4().hex
         device = Device(
             id=device_id,
             name=name,
             url=f"{self.base_url}/wdm/api/v1/devices/{device_id}",
             ws_url=f"{self.ws_base}/mercury/{device_id}",
+            device_type=device_type,
+            jwt_feature=self.jwt_feature,
         )
         self.devices[device_id] = device
         self.touch()
         return device
 
+    def refresh_device(self, device: Device) -> Device:
+        """`PUT {deviceUrl}`: the features are re-read, so the toggle applies from now on."""
+        device.jwt_feature = self.jwt_feature
+        device.refreshes += 1
+        self.touch()
+        return device
+
+    def set_jwt_feature(self, enabled: bool) -> None:
+        self.jwt_feature = enabled
+        self.touch()
+
     def device_by_url(self, url: str) -> Device | None:
         for device in self.devices.values():
-            if device.url == url:
+            if device.url == url and not device.deleted:
                 return device
         return None
 
     def join(
-        self, m: Meeting, device_url: str, display_name: str, role: str, user_token: str
+        self,
+        m: Meeting,
+        device_url: str,
+        display_name: str,
+        role: str,
+        user_token: str,
+        correlation_id: str | None = None,
+        device_type: str = "WEB",
     ) -> tuple[Participant, Participant | None]:
         """New participant; a previous live one on the same device is replaced (left)."""
         replaced = m.by_device(device_url)
@@ -325,9 +232,11 @@ class SimModel:
             user_token=user_token,
             phase=Phase.LOBBY if m.lobby else Phase.JOINED,
             roles=[role],
+            correlation_id=correlation_id,
+            device_type=device_type,
         )
         m.participants[p.id] = p
-        self.touch()
+        self.bump(m)
         return p, replaced
 
     def set_phase(self, p: Participant, phase: Phase, reason: str | None = None) -> None:
@@ -336,7 +245,9 @@ class SimModel:
         p.phase = phase
         if phase == Phase.LEFT:
             p.left_reason = reason
-        self.touch()
+        m = self.meetings.get(p.meeting_id)
+        if m is not None:
+            self.bump(m)
 
     def set_roles(self, p: Participant, roles: list[str]) -> bool:
         """Returns True when the participant lost the panelist role."""
@@ -345,7 +256,9 @@ class SimModel:
         demoted = was_panelist and not p.panelist
         if demoted:
             self.drop_keys(p.meeting_id, p.id, "practice")
-        self.touch()
+        m = self.meetings.get(p.meeting_id)
+        if m is not None:
+            self.bump(m)
         return demoted
 
     def set_practice(self, m: Meeting, enabled: bool) -> bool:
@@ -353,14 +266,22 @@ class SimModel:
         m.practice_enabled = enabled
         if not enabled:
             self.drop_keys(m.id, None, "practice")
-        self.touch()
+        if changed:
+            self.bump(m)
+        return changed
+
+    def set_captions(self, m: Meeting, enabled: bool) -> bool:
+        changed = m.captions != enabled
+        m.captions = enabled
+        if changed:
+            self.bump(m)
         return changed
 
     def rotate(self, m: Meeting, channel: str) -> str:
         m.rotations[channel] += 1
         self._remember_urls(m)
         self.drop_keys(m.id, None, channel)
-        self.touch()
+        self.bump(m)
         return m.datachannel_url(channel, self.base_url)
 
     def end_meeting(self, m: Meeting) -> list[Participant]:
@@ -369,8 +290,9 @@ class SimModel:
             self.set_phase(p, Phase.LEFT, "meeting ended")
         m.ended = True
         m.practice_enabled = False
+        m.captions = False
         m.transcription_per_second = 0.0
-        self.touch()
+        self.bump(m)
         return affected
 
     # -- tokens and webSocketUrl keys -----------------------------------------------------

@@ -29,6 +29,7 @@ log = logging.getLogger("app.sim")
 
 T = TypeVar("T")
 DEMO_MEETING = "demo-1"
+DEMO_CAPTION_RATE = 1.0  # captions run once a client turns them on: no extra click
 
 
 class _QuietServer(uvicorn.Server):
@@ -373,7 +374,9 @@ async def run_standalone(host: str = "127.0.0.1", port: int = 0, demo_meeting: b
         print(base_url, flush=True)
         assert sim.engine is not None
         if demo_meeting:
-            m, _ = sim.engine.model.create_meeting(DEMO_MEETING, True, True, None, None)
+            m, _ = sim.engine.create_meeting(
+                DEMO_MEETING, True, True, transcription_per_second=DEMO_CAPTION_RATE
+            )
             log.info("demo meeting %s: %s", m.id, m.locus_url)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

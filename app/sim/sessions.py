@@ -22,6 +22,11 @@ from app.sim.tokens import mask
 
 log = logging.getLogger("app.sim.sockets")
 
+# as traced: the SDK only looks at eventType, the rest is what the recorded server sent
+BUFFER_STATE = {
+    "eventType": "mercury.buffer_state",
+    "buffer_state": {"conversation": "UNKNOWN", "locus": "UNKNOWN"},
+}
 MAX_FRAME_BYTES = 1024 * 1024  # larger client frames are ignored
 AUTH_TIMEOUT_SECS = 10.0
 
@@ -77,8 +82,10 @@ def _parse(message: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _open(engine: SimEngine, websocket: WebSocket, record: SocketRecord) -> SocketLink:
-    """Register a socket, replacing the previous one of the same owner and channel."""
+    """Register a socket, replacing the previous one of the same owner and channel: 4000,
+    or 4001 for one draining after a `shutdown` (its replacement is now online)."""
     model = engine.model
+    previous = []
     for old in list(model.sockets.values()):
         same_device = record.device_id is not None and old.device_id == record.device_id
         same_channel = (
@@ -87,13 +94,18 @@ def _open(engine: SimEngine, websocket: WebSocket, record: SocketRecord) -> Sock
             and old.channel == record.channel
         )
         if same_device or same_channel:
-            engine.close_socket(old.id, 4000, "replaced")
+            previous.append(old)
     link = SocketLink(record, websocket, model)
     engine.links[record.id] = link
     model.add_socket(record)
     # Online only once this arrives, so it goes first (PROTOCOL.md section 4 step 4).
-    link.push({"eventType": "mercury.buffer_state"})
+    link.push(BUFFER_STATE)
     link.start()
+    for old in previous:
+        if old.draining:
+            engine.replaced_after_drain(old.id)
+        else:
+            engine.close_socket(old.id, 4000, "replaced")
     return link
 
 
@@ -117,6 +129,13 @@ def _handle(engine: SimEngine, link: SocketLink, message: dict[str, Any]) -> Non
             link.reply({"type": "pong", "id": frame["id"]})
     elif kind == "ack":
         record.acks += 1
+    elif kind == "publishRequest":
+        data = frame.get("data")
+        relay = data.get("relayType") if isinstance(data, dict) else None
+        if relay == "client.annc" and record.channel in ("default", "practice"):
+            engine.announce(link)
+        else:
+            log.debug("socket %s: ignoring publishRequest %r", record.id, relay)
     elif kind == "subchannelSubscriptionRequest":
         data = frame.get("data")
         if not isinstance(data, dict):

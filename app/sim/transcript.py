@@ -22,6 +22,7 @@ SENTENCES = (
 )
 
 VOICEA_FROM = "voicea"
+SPEAKER_CSI = 1234  # the simulated host's csi (locus_view puts it in the roster)
 MAX_PER_SECOND = 50.0
 
 
@@ -32,24 +33,54 @@ class TranscriptClock:
     millis: int = 0
     index: int = 0
 
-    def next_payload(self) -> dict[str, Any]:
+    def next_payloads(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One sentence as voicea sends it: an interim result, then the final one with the
+        same `transcript_id` (a lone final throws in the SDK's `processNewCaptions`)."""
         text = SENTENCES[self.index % len(SENTENCES)]
         self.index += 1
         start = self.millis
         end = start + 250 * len(text.split())  # about four words a second
         self.millis = end + 200
-        return {
-            "type": "transcript_final_result",
-            "transcript_id": str(uuid.uuid4()),
-            "transcripts": [
-                {
-                    "start_millis": start,
-                    "end_millis": end,
-                    "text": text,
-                    "transcript_language_code": "en",
-                }
-            ],
-        }
+        transcript_id = str(uuid.uuid4())
+        words = text.split()
+        partial = " ".join(words[: max(1, len(words) // 2)])
+        return (
+            _payload("transcript_interim_results", transcript_id, partial, start, end),
+            _payload("transcript_final_result", transcript_id, text, start, end),
+        )
+
+    def next_payload(self) -> dict[str, Any]:
+        """The final result alone (bench/_simproc.py relays at a fixed rate with it)."""
+        return self.next_payloads()[1]
+
+
+def _payload(kind: str, transcript_id: str, text: str, start: int, end: int) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "transcript_id": transcript_id,
+        "transcripts": [
+            {
+                "start_millis": start,
+                "end_millis": end,
+                "text": text,
+                "csis": [SPEAKER_CSI],  # the host's, in the locus roster: attributed
+                "transcript_language_code": "en",
+            }
+        ],
+    }
+
+
+def announce_data() -> dict[str, Any]:
+    """The `voicea.annc` relay (shape as traced, SDK_FLOW.md "captions")."""
+    return {
+        "eventType": "relay.event",
+        "relayType": "voicea.annc",
+        "voiceaPayload": {
+            "version": "v2",
+            "ASR": {"spoken_languages": ["en"]},
+            "translation": {"allowed_languages": ["en", "es", "fr"], "max_languages": 5},
+        },
+    }
 
 
 def relay_data(payload: dict[str, Any]) -> dict[str, Any]:
@@ -70,4 +101,5 @@ async def run_ticker(
     while True:
         await asyncio.sleep(max(0.0, due - loop.time()))
         due = max(due + interval, loop.time())  # no burst of catch-up frames after a stall
-        emit(clock.next_payload())
+        for payload in clock.next_payloads():
+            emit(payload)

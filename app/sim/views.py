@@ -1,47 +1,16 @@
-"""Rendering: the locus DTO one participant sees (PROTOCOL.md section 2) and the `/sim/`
-state view (section 6). Pure functions of the model."""
+"""The `/sim/` state view (PROTOCOL.md section 6, plus extras). Pure functions of the model;
+the locus DTO itself is rendered by `locus_view.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.sim.model import ALL_CHANNELS, TOKEN_TYPES, Meeting, Participant, Phase, SimModel
+from app.sim.model import ALL_CHANNELS, JWT_FEATURE, TOKEN_TYPES, Meeting, SimModel
 
 
-def render_locus(model: SimModel, m: Meeting, p: Participant) -> dict[str, Any]:
-    """The locus object as that participant sees it (PROTOCOL.md section 2)."""
-    device: dict[str, Any] = {"url": p.device_url}
-    info: dict[str, Any] = {}
-    if p.phase == Phase.LOBBY:
-        state = "IDLE"
-        device.update(
-            state="IDLE",
-            intent={"type": "WAIT"},
-            keepAliveUrl=f"{m.locus_url}/participant/{p.id}/keepAlive",
-            keepAliveSecs=m.keep_alive_secs,
-        )
-    elif p.phase == Phase.JOINED:
-        state = "JOINED"
-        device["state"] = "JOINED"
-        info["datachannelUrl"] = m.datachannel_url("default", model.base_url)
-        if m.practice_enabled:
-            url = m.datachannel_url("practice", model.base_url)
-            info["practiceSessionDatachannelUrl"] = url
-    else:
-        state = "LEFT"
-        device["state"] = "LEFT"
-    return {
-        "url": m.locus_url,
-        "fullState": {"state": "INACTIVE" if m.ended else "ACTIVE"},
-        "self": {
-            "id": p.id,
-            "state": state,
-            "devices": [device],
-            "controls": {"role": {"roles": [{"type": r, "hasRole": True} for r in p.roles]}},
-        },
-        "info": info,
-        "controls": {"practiceSession": {"enabled": m.practice_enabled}},
-    }
+def _device_features(model: SimModel, device_url: str) -> dict[str, bool] | None:
+    device = model.device_by_url(device_url)
+    return None if device is None else {JWT_FEATURE: device.jwt_feature}
 
 
 def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
@@ -69,6 +38,9 @@ def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
                 "participantId": p.id,
                 "displayName": p.display_name,
                 "deviceUrl": p.device_url,
+                "deviceFeatures": _device_features(model, p.device_url),
+                "correlationId": p.correlation_id,
+                "lastSequence": p.sent[0] if p.sent else None,
                 "phase": str(p.phase),
                 "roles": list(p.roles),
                 "keepAlives": p.keep_alives,
@@ -93,6 +65,10 @@ def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
         ),
         "rotations": dict(m.rotations),
         "transcriptionPerSecond": m.transcription_per_second,
+        "captions": {"enabled": m.captions},
+        "meetingNumber": m.number,
+        "sequence": m.sequence,
+        "features": {JWT_FEATURE: model.jwt_feature},  # what new registrations get
         "tokensIssued": issued,
         "participants": participants,
     }

@@ -28,7 +28,9 @@ BASE = "http://127.0.0.1:9"  # never contacted: requests go through an in-proces
 SIM_KEYS = ("meetingId", "lobby", "webinar", "keepAliveSecs", "tokenTtlSecs", "participantId",
             "roles", "enabled", "channel", "action", "tokenType", "perSecond", "endpoint",
             "mode", "delayMs", "status", "count", "body", "code", "reason", "ms", "frame",
-            "deviceUrl", "displayName", "role", "name")  # fmt: skip
+            "deviceUrl", "displayName", "role", "name", "device", "invitee", "address",
+            "correlationId", "transcribe", "caption", "sipUrl", "meetingKey", "retryAfter",
+            "transcriptionPerSecond", "captions", "data-channel-with-jwt-token")  # fmt: skip
 
 
 def engine() -> SimEngine:
@@ -39,6 +41,16 @@ def engine() -> SimEngine:
 
 ROUTES = [
     ("POST", "/wdm/api/v1/devices"),
+    ("PUT", "/wdm/api/v1/devices/D"),
+    ("DELETE", "/wdm/api/v1/devices/D"),
+    ("POST", "/locus/api/v1/loci/call"),
+    ("PUT", "/locus/api/v1/loci/M/controls/"),
+    ("POST", "/wbxappapi/v1/meetingInfo"),
+    ("GET", "/u2c/api/v1/catalog"),
+    ("POST", "/calliope/api/discovery/v1/clusters"),
+    ("POST", "/metrics/api/v1/clientmetrics"),
+    ("POST", "/sim/meetings/M/captions"),
+    ("POST", "/sim/features"),
     ("POST", "/locus/api/v1/loci/M/participant"),
     ("GET", "/locus/api/v1/loci/M"),
     ("GET", "/locus/api/v1/loci/M/participant/P/keepAlive"),
@@ -114,12 +126,17 @@ class FakeLink:
     def reply(self, frame: dict[str, Any]) -> None:
         self.replies.append(frame)
 
+    def push(self, data: dict[str, Any], headers: dict[str, Any] | None = None) -> None:
+        self.replies.append({"data": data, "headers": headers})
+
 
 @settings(max_examples=examples(400))
 @given(st.one_of(hostile_text, shaped(("type", "id", "data", "subscribe", "unsubscribe",
                                         "datachannelUri")).map(json.dumps)))  # fmt: skip
 @example(deep())
 @example('{"type": "subchannelSubscriptionRequest", "data": {"subscribe": "transcription"}}')
+@example('{"id": "1", "type": "publishRequest", "data": {"relayType": "client.annc"}}')
+@example('{"id": "1", "type": "publishRequest", "data": "client.annc"}')
 def test_socket_frames_never_raise(raw: str) -> None:
     link = FakeLink()
     as_bytes = raw.encode("utf-8", "replace")

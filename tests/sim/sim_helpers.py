@@ -114,6 +114,7 @@ class Guest:
     device_ws_url: str = ""
     device_ws: ClientConnection | None = None
     locus: dict[str, Any] = field(default_factory=dict)
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     sockets: list[ClientConnection] = field(default_factory=list)
 
     @property
@@ -125,7 +126,10 @@ class Guest:
         return self.locus["url"]
 
     async def register_device(self, with_socket: bool = True) -> None:
-        answer = await self.http.post("/wdm/api/v1/devices", json={"name": "dcmon-test"})
+        answer = await self.http.post(
+            "/wdm/api/v1/devices?includeUpstreamServices=all",
+            json={"name": "dcmon-test", "deviceType": "WEB", "ttl": 1800},
+        )
         answer.raise_for_status()
         self.device_url = answer.json()["url"]
         self.device_ws_url = answer.json()["webSocketUrl"]
@@ -134,12 +138,27 @@ class Guest:
             self.sockets.append(self.device_ws)
             assert first["data"]["eventType"] == "mercury.buffer_state"
 
-    async def join(self, meeting_id: str, name: str = "Ann", role: str | None = None) -> dict:
-        body: dict[str, Any] = {"deviceUrl": self.device_url, "displayName": name}
+    def join_body(self, name: str = "Ann", role: str | None = None) -> dict[str, Any]:
+        """The SDK's join body (`meeting/request.ts` joinMeeting) plus our displayName/role."""
+        body: dict[str, Any] = {
+            "device": {"url": self.device_url, "deviceType": "WEB"},
+            "usingResource": None,
+            "correlationId": self.correlation_id,
+            "respOnlySdp": True,
+            "allowMultiDevice": True,
+            "supportsNativeLobby": 1,
+            "clientMediaPreferences": {"ipver": 0, "preferTranscoding": True},
+            "displayName": name,
+        }
         if role:
             body["role"] = role
-        answer = await self.http.post(f"/locus/api/v1/loci/{meeting_id}/participant", json=body)
+        return body
+
+    async def join(self, meeting_id: str, name: str = "Ann", role: str | None = None) -> dict:
+        path = f"/locus/api/v1/loci/{meeting_id}/participant?alternateRedirect=true"
+        answer = await self.http.post(path, json=self.join_body(name, role))
         assert answer.status_code == 200, answer.text
+        assert answer.json()["mediaConnections"] == []  # the SDK's parseLocusJoin needs it
         self.locus = answer.json()["locus"]
         return self.locus
 
@@ -154,6 +173,17 @@ class Guest:
         practice = "/practiceSession" if token_type == PRACTICE else ""
         url = f"{self.locus_url}/participant/{self.pid}{practice}/datachannel/token"
         return await self.http.get(url)
+
+    async def controls(self, caption: bool) -> httpx.Response:
+        """`PUT {locusUrl}/controls/` as the SDK's voicea sends it to turn captions on/off."""
+        body = {"transcribe": {"caption": caption}, "languageCode": "en"}
+        return await self.http.put(f"{self.locus_url}/controls/", json=body)
+
+    def speaker_csi(self) -> int:
+        """The csi of the roster member that speaks (status.csis of the simulated host)."""
+        csis = [c for member in self.locus["participants"] for c in member["status"]["csis"]]
+        assert len(csis) == 1, csis
+        return csis[0]
 
     async def register(self, dc_url: str, token: str | None) -> httpx.Response:
         headers = {"Data-Channel-Auth-Token": token} if token is not None else {}

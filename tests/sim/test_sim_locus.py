@@ -33,15 +33,23 @@ async def test_lobby_join_admit_pushes_full_locus(sim, ctl, guest_factory):
     assert locus["url"] == f"{sim.base_url}/locus/api/v1/loci/L1"
     assert me["state"] == "IDLE"
     assert device["url"] == guest.device_url
-    assert device["intent"] == {"type": "WAIT"}
+    assert device["intent"]["type"] == "WAIT"
+    assert device["correlationId"] == guest.correlation_id  # echoed: the SDK matches by it
+    assert me["status"] == {"audioStatus": "INACTIVE", "videoStatus": "INACTIVE", "csis": []}
     assert device["keepAliveSecs"] == 20
     assert device["keepAliveUrl"] == f"{locus['url']}/participant/{guest.pid}/keepAlive"
     assert me["controls"]["role"]["roles"] == [{"type": "ATTENDEE", "hasRole": True}]
     assert "datachannelToken" not in me  # a guest in the lobby gets no token
-    assert locus["info"] == {}
-    assert locus["controls"] == {"practiceSession": {"enabled": False}}
+    assert "datachannelUrl" not in locus["info"]
+    assert locus["controls"]["practiceSession"] == {"enabled": False}
+    assert locus["controls"]["transcribe"]["caption"] is False
+    assert locus["fullState"]["state"] == "ACTIVE"
+    assert locus["sequence"] == {"entries": [1001], "rangeStart": 0, "rangeEnd": 0}
+    assert locus["baseSequence"]["entries"] == [1000]
     pushed = await guest.next_locus()
     assert pushed["self"]["state"] == "IDLE"
+    assert pushed["sequence"] == locus["sequence"]  # the same change: the SDK keeps one
+    assert pushed["baseSequence"] == locus["baseSequence"]
 
     await ctl.admit("L1")
     admitted = await guest.next_locus(lambda lo: lo["self"]["state"] == "JOINED")
@@ -50,7 +58,10 @@ async def test_lobby_join_admit_pushes_full_locus(sim, ctl, guest_factory):
     assert "intent" not in device
     assert admitted["info"]["datachannelUrl"].endswith("/registrations")
     assert "practiceSessionDatachannelUrl" not in admitted["info"]
+    assert admitted["baseSequence"] == locus["sequence"]  # follows what the client holds
+    assert admitted["sequence"]["entries"][0] > locus["sequence"]["entries"][0]
     view = await ctl.state("L1")
+    assert view["sequence"] == admitted["sequence"]["entries"][0]
     assert participant(view, guest.pid)["phase"] == "joined"
     assert live_sockets(view, guest.pid, "device")[0]["framesOut"] >= 3
 
@@ -81,7 +92,7 @@ async def test_join_bad_body_is_400_json(sim, ctl, http):
     assert answer.status_code == 400
     assert "JSON" in answer.json()["message"]
     answer = await http.post("/locus/api/v1/loci/L1/participant", json={"displayName": "x"})
-    assert answer.status_code == 400 and "deviceUrl" in answer.json()["message"]
+    assert answer.status_code == 400 and "device" in answer.json()["message"]
 
 
 async def test_join_without_lobby_carries_tokens(sim, ctl, guest_factory):
@@ -153,7 +164,7 @@ async def test_leave_and_end_meeting_push_left(sim, ctl, guest_factory, http):
 
     await ctl.end_meeting("L1")
     ended = await bob.next_locus(lambda lo: lo["self"]["state"] == "LEFT")
-    assert ended["info"] == {}
+    assert "datachannelUrl" not in ended["info"]
     view = await ctl.state("L1")
     assert view["ended"] is True
     assert {p["phase"] for p in view["participants"]} == {"left"}

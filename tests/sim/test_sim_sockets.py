@@ -47,7 +47,7 @@ async def test_buffer_state_first_then_ping_pong_and_acks(sim, ctl, guest_factor
     ws, first = await open_ws(ws_url)
     guest.sockets.append(ws)
     assert "type" not in first
-    assert first["data"] == {"eventType": "mercury.buffer_state"}
+    assert first["data"]["eventType"] == "mercury.buffer_state"
     assert first["id"] and first["sequenceNumber"] == 1
 
     await ws.send(json.dumps({"messageId": first["id"], "type": "ack"}))
@@ -110,18 +110,26 @@ async def test_subscription_response_and_transcription_only_to_subscribed(sim, c
         "type": "subchannelSubscriptionResponse",
         "data": {"subscribed": ["transcription"], "unsubscribed": []},
     }
+    assert (await guest.controls(caption=True)).status_code == 200  # captions on
     await ctl.transcription("L1", 20)
-    relays = [await recv_until(default_ws, is_relay) for _ in range(3)]
+    relays = [await recv_until(default_ws, is_relay) for _ in range(4)]
     relay = relays[0]
     assert relay["headers"] == {"from": "voicea"}
     assert relay["data"]["relayType"] == "voicea.transcription"
     payload = relay["data"]["voiceaPayload"]
-    assert payload["type"] == "transcript_final_result" and payload["transcript_id"]
-    transcript = payload["transcripts"][0]
+    # an interim result before the final of each transcript_id (a lone final throws in the
+    # SDK's processNewCaptions)
+    kinds = [r["data"]["voiceaPayload"]["type"] for r in relays]
+    assert kinds == ["transcript_interim_results", "transcript_final_result"] * 2
+    ids = [r["data"]["voiceaPayload"]["transcript_id"] for r in relays]
+    assert ids[0] == ids[1] != ids[2] == ids[3]
+    transcript = relays[1]["data"]["voiceaPayload"]["transcripts"][0]
     assert transcript["text"] and transcript["transcript_language_code"] == "en"
     assert transcript["end_millis"] > transcript["start_millis"]
+    assert transcript["csis"] == [guest.speaker_csi()]  # the roster's speaker: attributed
+    assert payload["transcripts"][0]["text"] in transcript["text"]
     seqs = [r["sequenceNumber"] for r in relays]
-    assert seqs == list(range(seqs[0], seqs[0] + 3))  # no gaps
+    assert seqs == list(range(seqs[0], seqs[0] + 4))  # no gaps
 
     # The unsubscribed practice socket got nothing but its buffer_state.
     await practice_ws.send('{"id": "p", "type": "ping"}')
