@@ -1,0 +1,763 @@
+"""Incidents: every disruption of a channel as one story, derived from events alone.
+
+Pure and Qt-free, so the CLI, scenario reports, recordings and the window share it, and it
+works for any client whose hub emits `CoreEvent`s (the native core, the SDK client): nothing
+here reads a client's internals. Causes (host actions, faults, client commands) come from
+`Action` records a caller logged (`app.scenario.actionlog`), plus the core's own `command`
+events for client-side drops.
+
+An incident opens when a channel that was online stops being online for a reason other than
+an intentional stop (a leave, the channel no longer wanted): a close after online, or a
+state change away from online (a URL rotation re-registers). It collects every step until
+the channel is online again and captions flow again: backoff waits, token fetches,
+registrations, online, resubscription requested / confirmed, first caption.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.events import CoreEvent, EventKind
+
+DATA_CHANNELS = ("default", "practice")
+CHANNELS = ("device", *DATA_CHANNELS)
+TOKEN_CHANNEL = {"llm-default-session": "default", "llm-practice-session": "practice"}
+CAUSE_WINDOW = 90.0  # s: a half-open under the sdk profile takes up to ~30 s to detect
+CAUSE_LATE = 0.05  # s: clock slack (actions are stamped when called, before any effect)
+CAPTION_WINDOW = 30.0  # s: captions this recent before an incident mean it carried them
+SETTLE_AFTER = 10.0  # s after online without a caption: settled anyway
+_GAP = re.compile(r"expected (\d+), got (\d+)")
+_QUIET = {"offline", "waiting"}  # not wanted (any more): a planned stop, not a disruption
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a user (or a scenario step) did: a client command, a host control, a fault,
+    a server-side socket action. Names and args use the scenario step vocabulary
+    (docs/SCENARIOS_FORMAT.md), so a session's actions turn back into steps."""
+
+    wall: float  # time.time() when it was started
+    source: str  # "client" | "host" | "fault" | "socket"
+    name: str  # client: join/leave/drop/...; host: admit/rotate/...; fault: the endpoint;
+    # socket: the channel; fault "clear": clear all faults
+    args: Mapping[str, Any] = field(default_factory=dict)
+    ok: bool = True
+    error: str | None = None
+    ms: float | None = None
+
+    @property
+    def channel(self) -> str | None:
+        """The channel it aims at, or None when it affects the meeting or every channel."""
+        if self.source == "socket":
+            return self.name
+        if self.source == "client" and "channel" in self.args:
+            return str(self.args["channel"])
+        if self.source == "host" and self.name == "rotate":
+            return str(self.args.get("channel", "default"))
+        if self.source == "host" and self.name == "tokens":
+            return TOKEN_CHANNEL.get(str(self.args.get("token_type")))
+        if self.source == "fault" and self.name == "device":
+            return "device"
+        return None
+
+    @property
+    def disruptive(self) -> bool:
+        """Could this have caused a disruption? (Joining or setting a caption rate cannot.)"""
+        if self.source == "client":
+            return self.name == "drop"
+        if self.source == "socket":
+            return not (self.args.get("action") == "latency" and not self.args.get("ms"))
+        if self.source == "fault":
+            return self.name != "clear"
+        return self.name in ("rotate", "tokens", "practice", "roles", "lobby", "end")
+
+    def describe(self) -> str:
+        keys = ", ".join(
+            f"{k}={v}" for k, v in self.args.items() if k not in ("meeting", "participant")
+        )
+        word = {"socket": "server socket", "fault": "fault"}.get(self.source, self.source)
+        text = f"{word} {self.name}" + (f" ({keys})" if keys else "")
+        return text if self.ok else f"{text}: refused: {self.error}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "wall": self.wall,
+            "source": self.source,
+            "name": self.name,
+            "args": dict(self.args),
+            "ok": self.ok,
+            "error": self.error,
+            "ms": None if self.ms is None else round(self.ms, 3),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Action:
+        return cls(
+            float(d["wall"]),
+            str(d["source"]),
+            str(d["name"]),
+            dict(d.get("args") or {}),
+            bool(d.get("ok", True)),
+            d.get("error"),
+            d.get("ms"),
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an incident's story, for the swim-lane chart and the JSON."""
+
+    lane: str  # cause | detect | backoff | token | register | connect | subscribe | captions
+    label: str
+    wall: float
+    end: float | None = None  # a span (a backoff wait, an HTTP call); None: a moment
+    ok: bool = True
+
+    def to_json(self, t0: float) -> dict[str, Any]:
+        out: dict[str, Any] = {"lane": self.lane, "label": self.label, "at_ms": _ms(self.wall, t0)}
+        if self.end is not None:
+            out["end_ms"] = _ms(self.end, t0)
+        if not self.ok:
+            out["ok"] = False
+        return out
+
+
+LANES = ("cause", "detect", "backoff", "token", "register", "connect", "subscribe", "captions")
+
+
+@dataclass(frozen=True)
+class Incident:
+    number: int
+    channel: str
+    generation: int
+    detected: float  # wall time the client saw it
+    detection: str  # in words: the close code and reason and who closed, or a pong timeout
+    cause: Action | None = None
+    related: tuple[Action, ...] = ()  # other candidate causes just before it
+    close_code: int | None = None
+    close_reason: str | None = None
+    closed_by: str | None = None  # "client" | "server"
+    online: float | None = None
+    resubscribe_requested: float | None = None
+    resubscribe_confirmed: float | None = None
+    first_caption: float | None = None
+    last_caption_before: float | None = None
+    caption_interval: float | None = None  # s, typical before the incident
+    retries: tuple[float, ...] = ()  # each backoff wait, s
+    token_fetches: int = 0
+    token_failures: int = 0
+    registrations: int = 0  # successful registration POSTs
+    refusals: int = 0  # refused registrations (401/403/5xx)
+    frames_lost: int = 0  # from sequence gaps during the incident
+    duplicates: int = 0  # duplicated captions during the incident
+    outcome: str = "open"  # open | recovered | gave up | ended
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def start(self) -> float:
+        """t0 of every figure: the cause when known, else the detection."""
+        if self.cause is not None and self.cause.wall <= self.detected:
+            return self.cause.wall
+        return self.detected
+
+    @property
+    def end(self) -> float:
+        marks = [self.detected, self.online, self.resubscribe_confirmed, self.first_caption]
+        return max(m for m in marks if m is not None)
+
+    @property
+    def detect_ms(self) -> float | None:
+        if self.cause is None:
+            return None
+        return max(0.0, (self.detected - self.cause.wall) * 1000)
+
+    @property
+    def recover_ms(self) -> float | None:
+        return None if self.online is None else (self.online - self.start) * 1000
+
+    @property
+    def resubscribed_ms(self) -> float | None:
+        c = self.resubscribe_confirmed
+        return None if c is None else (c - self.start) * 1000
+
+    @property
+    def captions_ms(self) -> float | None:
+        c = self.first_caption
+        return None if c is None else (c - self.start) * 1000
+
+    @property
+    def gap_ms(self) -> float | None:
+        if self.first_caption is None or self.last_caption_before is None:
+            return None
+        return (self.first_caption - self.last_caption_before) * 1000
+
+    @property
+    def captions_lost(self) -> int | None:
+        """Estimated from the cadence before the incident: captions that should have come."""
+        gap, interval = self.gap_ms, self.caption_interval
+        if gap is None or not interval:
+            return None
+        return max(0, round(gap / 1000 / interval) - 1)
+
+    def cause_text(self) -> str:
+        if self.cause is None:
+            return "unknown (no action recorded)"
+        text = self.cause.describe()
+        if self.related:
+            text += " after " + ", ".join(a.describe() for a in self.related)
+        return text
+
+    def one_line(self) -> str:
+        def f(v: float | None) -> str:
+            return "-" if v is None else f"{v:.0f} ms"
+
+        parts = [
+            f"incident {self.number} {self.channel}: {self.detection}",
+            f"cause {self.cause.describe() if self.cause else '?'}",
+            f"detect {f(self.detect_ms)}",
+            f"recover {f(self.recover_ms)}",
+            f"captions again {f(self.captions_ms)}",
+        ]
+        if self.gap_ms is not None:
+            lost = self.captions_lost
+            parts.append(f"gap {self.gap_ms:.0f} ms" + (f" (~{lost} lost)" if lost else ""))
+        if self.frames_lost:
+            parts.append(f"{self.frames_lost} frames lost")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} duplicated captions")
+        parts.append(self.outcome)
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        t0 = self.start
+        return {
+            "number": self.number,
+            "channel": self.channel,
+            "generation": self.generation,
+            "outcome": self.outcome,
+            "detection": self.detection,
+            "cause": self.cause.to_json() if self.cause else None,
+            "cause_text": self.cause_text(),
+            "start": t0,
+            "detected": self.detected,
+            "close": {"code": self.close_code, "reason": self.close_reason, "by": self.closed_by},
+            "detect_ms": _r(self.detect_ms),
+            "recover_ms": _r(self.recover_ms),
+            "resubscribed_ms": _r(self.resubscribed_ms),
+            "captions_ms": _r(self.captions_ms),
+            "gap_ms": _r(self.gap_ms),
+            "captions_lost": self.captions_lost,
+            "frames_lost": self.frames_lost,
+            "duplicates": self.duplicates,
+            "retries": list(self.retries),
+            "token_fetches": self.token_fetches,
+            "token_failures": self.token_failures,
+            "registrations": self.registrations,
+            "refusals": self.refusals,
+            "steps": [s.to_json(t0) for s in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class CaptionAudit:
+    """Per channel: captions seen, duplicated, and the gaps outside the normal cadence."""
+
+    channel: str
+    captions: int = 0
+    duplicates: int = 0
+    gaps: tuple[tuple[float, float, int], ...] = ()  # (from wall, to wall, ~lost)
+
+    @property
+    def missing(self) -> int:
+        return sum(lost for _, _, lost in self.gaps)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.duplicates or self.missing)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "captions": self.captions,
+            "duplicates": self.duplicates,
+            "missing": self.missing,
+            "gaps": [
+                {"from": a, "to": b, "ms": round((b - a) * 1000, 1), "lost": n}
+                for a, b, n in self.gaps
+            ],
+        }
+
+
+# -- the tracker ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Open:
+    number: int
+    channel: str
+    generation: int
+    detected: float
+    detection: str
+    code: int | None = None
+    reason: str | None = None
+    by: str | None = None
+    online: float | None = None
+    requested: float | None = None
+    confirmed: float | None = None
+    first_caption: float | None = None
+    last_caption_before: float | None = None
+    interval: float | None = None
+    retries: list[float] = field(default_factory=list)
+    token_fetches: int = 0
+    token_failures: int = 0
+    registrations: int = 0
+    refusals: int = 0
+    frames_lost: int = 0
+    duplicates: int = 0
+    outcome: str = "open"
+    steps: list[Step] = field(default_factory=list)
+    online_since: float | None = None  # when the channel came online before it
+    settled: bool = False
+
+
+class _Cadence:
+    """Recent caption arrivals on one channel: the typical interval and the last one."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.intervals: deque[float] = deque(maxlen=20)
+
+    def add(self, wall: float) -> float | None:
+        gap = None if self.last is None else wall - self.last
+        if gap is not None:
+            self.intervals.append(gap)
+        self.last = wall
+        return gap
+
+    @property
+    def interval(self) -> float | None:
+        return statistics.median(self.intervals) if len(self.intervals) >= 3 else None
+
+    def reset(self) -> None:
+        self.intervals.clear()
+
+
+class IncidentTracker:
+    """Feed it events (and actions) in any live order; `incidents()` is the story so far."""
+
+    def __init__(self) -> None:
+        self._incidents: list[_Open] = []
+        self._open: dict[str, _Open] = {}
+        self._online: dict[str, float | None] = dict.fromkeys(CHANNELS)
+        self._state: dict[str, str] = {}
+        self._actions: list[Action] = []
+        self._cadence: dict[str, _Cadence] = {}
+        self._audit: dict[str, dict[str, Any]] = {}
+        self._recent: deque[tuple[float, str, str]] = deque(maxlen=64)
+        self._last_wall = 0.0
+        self.first_wall: float | None = None
+
+    # -- input ----------------------------------------------------------------------------
+    def add_action(self, action: Action) -> None:
+        self._actions.append(action)
+        if action.source == "host" and action.name == "transcription":
+            for c in self._cadence.values():  # a new rate: the old cadence means nothing
+                c.reset()
+
+    def feed(self, ev: CoreEvent) -> None:
+        if ev.seq <= 0:  # a UI's own lines (commands, errors) are not core events
+            return
+        if self.first_wall is None:
+            self.first_wall = ev.wall
+        self._last_wall = max(self._last_wall, ev.wall)
+        kind, ch, data = ev.kind, ev.channel, ev.data
+        if kind is EventKind.TRANSCRIPT:
+            self._caption(ev)
+        elif kind is EventKind.RTT or kind is EventKind.KEEPALIVE:
+            return
+        elif kind is EventKind.COMMAND and ch in CHANNELS and "how" in data:
+            self._actions.append(
+                Action(ev.wall, "client", "drop", {"channel": ch, "how": data["how"]}, ms=0.0)
+            )
+        elif kind is EventKind.PHASE and "left" in ev.summary:
+            for inc in list(self._open.values()):
+                inc.outcome = "ended" if inc.online is None else inc.outcome
+                self._close(inc)
+        elif ch in CHANNELS:
+            self._channel_event(ev)
+        elif kind is EventKind.HTTP and data.get("what") == "token":
+            self._token_http(ev)
+        elif kind is EventKind.TOKEN and data.get("source") in ("fetched", "refreshed"):
+            inc = self._open.get(TOKEN_CHANNEL.get(str(data.get("token_type")), ""))
+            if inc is not None and inc.online is None:
+                inc.token_fetches += 1
+                ms = data.get("ms")
+                start = ev.wall - (ms / 1000 if isinstance(ms, int | float) else 0)
+                inc.steps.append(Step("token", f"token {data.get('source')}", start, ev.wall))
+        self._settle(ev.wall)
+
+    def _channel_event(self, ev: CoreEvent) -> None:
+        ch, kind, data = ev.channel, ev.kind, ev.data
+        inc = self._open.get(ch)
+        if kind is EventKind.STATE:
+            state = str(data.get("state", ""))
+            before, self._state[ch] = self._state.get(ch), state or self._state.get(ch, "")
+            if ev.summary.startswith("subscription requested"):
+                if inc is not None and inc.online is not None and inc.requested is None:
+                    inc.requested = ev.wall
+                    inc.steps.append(Step("subscribe", "subscription requested", ev.wall))
+                return
+            if not state:
+                return
+            if before == "online" and state != "online":
+                self._online[ch] = None
+                if state in _QUIET:
+                    if inc is not None and inc.online is None:  # closed, then not wanted
+                        self._incidents.remove(inc)
+                        del self._open[ch]
+                    return
+                if inc is None or inc.online is not None:
+                    inc = self._start(ev, f"online → {state} without a close (a new URL?)")
+                inc.steps.append(Step("detect", f"online → {state}", ev.wall))
+            elif inc is not None and inc.online is None:
+                if state in ("connecting",):
+                    inc.steps.append(Step("connect", "connecting", ev.wall))
+                elif state in ("error", "closed", "replaced"):
+                    inc.steps.append(Step("connect", state, ev.wall, ok=False))
+                    if state in ("closed", "replaced"):
+                        inc.outcome = "gave up"
+                elif state in _QUIET:  # no longer wanted while disrupted
+                    inc.outcome = "ended"
+                    self._close(inc)
+        elif kind is EventKind.CLOSED:
+            permanent_by_us = data.get("by_client") and data.get("code") == 3050
+            if self._online.get(ch) is not None and not permanent_by_us:
+                if inc is None or inc.online is not None:
+                    inc = self._start(ev, _close_words(data))
+                inc.code, inc.reason = _code(data), data.get("reason")
+                inc.by = "client" if data.get("by_client") else "server"
+                inc.detection = _close_words(data)
+                inc.steps.append(Step("detect", _close_short(data), ev.wall, ok=False))
+            elif inc is not None and inc.online is None:
+                inc.steps.append(Step("connect", _close_short(data), ev.wall, ok=False))
+        elif kind is EventKind.ONLINE:
+            self._online[ch] = ev.wall
+            if inc is not None and inc.online is None:
+                inc.online = ev.wall
+                inc.outcome = "recovered"
+                inc.steps.append(Step("connect", "online", ev.wall))
+        elif inc is None:
+            return
+        elif kind is EventKind.RETRY:
+            delay = float(data.get("delay") or 0.0)
+            inc.retries.append(delay)
+            label = f"retry {data.get('attempt', len(inc.retries))} in {delay:g} s"
+            inc.steps.append(Step("backoff", label, ev.wall, ev.wall + delay))
+        elif kind is EventKind.HTTP and inc.online is None:
+            if data.get("what") == "register" and "ms" in data:
+                inc.registrations += 1
+                start = ev.wall - float(data["ms"]) / 1000
+                retried = " (retried)" if data.get("retried") else ""
+                inc.steps.append(Step("register", "registered" + retried, start, ev.wall))
+            elif "status" in data:
+                inc.refusals += 1
+                inc.steps.append(Step("register", f"refused {data['status']}", ev.wall, ok=False))
+        elif kind is EventKind.SUBSCRIBED and inc.online is not None:
+            if inc.confirmed is None:
+                inc.confirmed = ev.wall
+                inc.steps.append(Step("subscribe", "subscription confirmed", ev.wall))
+        elif kind is EventKind.SEQ_GAP:
+            m = _GAP.search(ev.summary)
+            expected = data.get("expected", m and int(m.group(1)))
+            got = data.get("got", m and int(m.group(2)))
+            if isinstance(expected, int) and isinstance(got, int) and got > expected:
+                inc.frames_lost += got - expected
+        elif kind is EventKind.ERROR and inc.online is None:
+            inc.steps.append(Step("connect", ev.summary[:60], ev.wall, ok=False))
+
+    def _token_http(self, ev: CoreEvent) -> None:
+        status = ev.data.get("status")
+        if not isinstance(status, int) or status < 400:
+            return  # successes are counted from the token event (it names the type)
+        for inc in self._open.values():
+            if inc.channel in DATA_CHANNELS and inc.online is None:
+                inc.token_failures += 1
+                ms = float(ev.data.get("ms") or 0.0)
+                inc.steps.append(
+                    Step("token", f"token {status}", ev.wall - ms / 1000, ev.wall, ok=False)
+                )
+
+    def _caption(self, ev: CoreEvent) -> None:
+        if not ev.data.get("final", True):
+            return
+        ch, wall = ev.channel, ev.wall
+        audit = self._audit.setdefault(ch, {"captions": 0, "duplicates": 0, "gaps": []})
+        audit["captions"] += 1
+        cadence = self._cadence.setdefault(ch, _Cadence())
+        interval = cadence.interval
+        key = f"{ev.data.get('start_millis', '')}|{ev.data.get('text', ev.summary)}"
+        window = min(0.5, 3 * interval) if interval else 0.5
+        duplicate = any(w >= wall - window and k == key for w, _, k in self._recent)
+        self._recent.append((wall, ch, key))
+        if duplicate:
+            audit["duplicates"] += 1
+            for other in self._open.values():
+                if other.channel in DATA_CHANNELS:
+                    other.duplicates += 1
+            return  # a duplicate is not the next caption of the cadence
+        last = cadence.last
+        gap = cadence.add(wall)
+        if gap is not None and interval and last is not None and gap > max(3 * interval, 1.0):
+            audit["gaps"].append((last, wall, max(0, round(gap / interval) - 1)))
+        for other in self._open.values():  # captions again: on whichever channel carries them
+            if other.online is not None and other.first_caption is None:
+                if other.last_caption_before is not None:
+                    other.first_caption = wall
+                    other.steps.append(Step("captions", f"first caption ({ch})", wall))
+
+    def _start(self, ev: CoreEvent, detection: str) -> _Open:
+        ch = ev.channel
+        old = self._open.get(ch)
+        if old is not None:
+            self._close(old)
+        cadence = self._cadence.get(ch)
+        last = cadence.last if cadence else None
+        carried = last is not None and ev.wall - last <= CAPTION_WINDOW
+        inc = _Open(
+            number=len(self._incidents) + 1,
+            channel=ch,
+            generation=ev.generation,
+            detected=ev.wall,
+            detection=detection,
+            last_caption_before=last if carried else None,
+            interval=cadence.interval if cadence and carried else None,
+            online_since=self._online.get(ch),
+        )
+        self._incidents.append(inc)
+        self._open[ch] = inc
+        return inc
+
+    def _close(self, inc: _Open) -> None:
+        inc.settled = True
+        if self._open.get(inc.channel) is inc:
+            del self._open[inc.channel]
+
+    def _settle(self, now: float) -> None:
+        for inc in list(self._open.values()):
+            if inc.online is None:
+                continue
+            no_captions = inc.last_caption_before is None
+            if inc.first_caption is not None or (no_captions and inc.confirmed is not None):
+                self._close(inc)
+            elif now - inc.online > SETTLE_AFTER:
+                self._close(inc)
+
+    # -- output ---------------------------------------------------------------------------
+    def finish(self) -> None:
+        """The session ended: nothing more will come."""
+        for inc in list(self._open.values()):
+            self._close(inc)
+
+    def settled(self) -> list[Incident]:
+        return [i for i in self.incidents() if self._by_number(i.number).settled]
+
+    def _by_number(self, number: int) -> _Open:
+        return self._incidents[number - 1]
+
+    def incidents(self) -> list[Incident]:
+        actions = sorted(self._actions, key=lambda a: a.wall)
+        used: set[tuple[int, str]] = set()
+        out = []
+        for number, o in enumerate(self._incidents, start=1):
+            o.number = number
+            cause, related = _cause_for(o, actions, used)
+            steps = list(o.steps)
+            if cause is not None:
+                steps.insert(0, Step("cause", cause.describe(), cause.wall, ok=cause.ok))
+            out.append(
+                Incident(
+                    number=number,
+                    channel=o.channel,
+                    generation=o.generation,
+                    detected=o.detected,
+                    detection=o.detection,
+                    cause=cause,
+                    related=related,
+                    close_code=o.code,
+                    close_reason=o.reason,
+                    closed_by=o.by,
+                    online=o.online,
+                    resubscribe_requested=o.requested,
+                    resubscribe_confirmed=o.confirmed,
+                    first_caption=o.first_caption,
+                    last_caption_before=o.last_caption_before,
+                    caption_interval=o.interval,
+                    retries=tuple(o.retries),
+                    token_fetches=o.token_fetches,
+                    token_failures=o.token_failures,
+                    registrations=o.registrations,
+                    refusals=o.refusals,
+                    frames_lost=o.frames_lost,
+                    duplicates=o.duplicates,
+                    outcome=o.outcome,
+                    steps=tuple(sorted(steps, key=lambda s: s.wall)),
+                )
+            )
+        return out
+
+    def captions(self) -> list[CaptionAudit]:
+        return [
+            CaptionAudit(ch, a["captions"], a["duplicates"], tuple(a["gaps"]))
+            for ch, a in sorted(self._audit.items())
+        ]
+
+
+def _cause_for(
+    o: _Open, actions: Sequence[Action], used: set[tuple[int, str]]
+) -> tuple[Action | None, tuple[Action, ...]]:
+    """The latest disruptive action aimed at this channel (else at no channel in particular)
+    between the channel coming online and just after the detection."""
+    lo = max(o.detected - CAUSE_WINDOW, o.online_since or 0.0)
+    hi = o.detected + CAUSE_LATE
+    candidates = [
+        (i, a)
+        for i, a in enumerate(actions)
+        if lo <= a.wall <= hi and a.disruptive and a.channel in (o.channel, None)
+    ]
+    candidates = [(i, a) for i, a in candidates if (i, o.channel) not in used]
+    if not candidates:
+        return None, ()
+    aimed = [c for c in candidates if c[1].channel == o.channel]
+    index, cause = (aimed or candidates)[-1]
+    used.add((index, o.channel))  # one action causes at most one incident per channel
+    # what set it up: a token expiry or a fault shortly before (a rotate after an expiry)
+    related = tuple(
+        a
+        for _, a in candidates
+        if a is not cause
+        and 0 <= cause.wall - a.wall <= 5.0
+        and (a.source == "fault" or a.name == "tokens")
+    )
+    return cause, related
+
+
+def derive(events: Iterable[CoreEvent], actions: Iterable[Action] = ()) -> IncidentTracker:
+    """A finished tracker over a whole session (a recording, a scenario run)."""
+    tracker = IncidentTracker()
+    for a in actions:
+        tracker.add_action(a)
+    for ev in sorted(events, key=lambda e: (e.wall, e.seq)):
+        tracker.feed(ev)
+    tracker.finish()
+    return tracker
+
+
+# -- figures --------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); None when empty."""
+    data = sorted(values)
+    if not data:
+        return None
+    k = (len(data) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+@dataclass(frozen=True)
+class Summary:
+    count: int
+    by_channel: Mapping[str, int]
+    recovered: int
+    figures: Mapping[str, float | None]  # detect-p50, detect-p95, recover-..., captions-...
+    worst_gap_ms: float | None
+    captions_lost: int
+    frames_lost: int
+    duplicates: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "by_channel": dict(self.by_channel),
+            "recovered": self.recovered,
+            **{k: _r(v) for k, v in self.figures.items()},
+            "worst_gap_ms": _r(self.worst_gap_ms),
+            "captions_lost": self.captions_lost,
+            "frames_lost": self.frames_lost,
+            "duplicates": self.duplicates,
+        }
+
+
+def summarize(incidents: Sequence[Incident]) -> Summary:
+    figures: dict[str, float | None] = {}
+    for name, attr in (
+        ("detect", "detect_ms"),
+        ("recover", "recover_ms"),
+        ("captions", "captions_ms"),
+    ):
+        values = [v for i in incidents if (v := getattr(i, attr)) is not None]
+        figures[f"{name}-p50"] = percentile(values, 50)
+        figures[f"{name}-p95"] = percentile(values, 95)
+    gaps = [g for i in incidents if (g := i.gap_ms) is not None]
+    by_channel: dict[str, int] = {}
+    for i in incidents:
+        by_channel[i.channel] = by_channel.get(i.channel, 0) + 1
+    return Summary(
+        count=len(incidents),
+        by_channel=by_channel,
+        recovered=sum(1 for i in incidents if i.online is not None),
+        figures=figures,
+        worst_gap_ms=max(gaps) if gaps else None,
+        captions_lost=sum(i.captions_lost or 0 for i in incidents),
+        frames_lost=sum(i.frames_lost for i in incidents),
+        duplicates=sum(i.duplicates for i in incidents),
+    )
+
+
+def _close_words(data: Mapping[str, Any]) -> str:
+    code, reason = _code(data), str(data.get("reason") or "")
+    by = "client" if data.get("by_client") else "server"
+    if "pong" in reason.lower() and data.get("by_client"):
+        return f"pong timeout ({code} {reason!r}, closed by client)"
+    frame = " (no close frame)" if data.get("code") is None else ""
+    return f"close {code}{frame} {reason!r} by {by}"
+
+
+def _close_short(data: Mapping[str, Any]) -> str:
+    reason = str(data.get("reason") or "")
+    if "pong" in reason.lower() and data.get("by_client"):
+        return "pong timeout"
+    return f"close {_code(data)}"
+
+
+def _code(data: Mapping[str, Any]) -> int:
+    code = data.get("code")
+    return code if isinstance(code, int) else 1006  # no close frame is 1006 (PROTOCOL.md 4)
+
+
+def _ms(wall: float, t0: float) -> float:
+    return round((wall - t0) * 1000, 1)
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+__all__ = [
+    "Action",
+    "CaptionAudit",
+    "Incident",
+    "IncidentTracker",
+    "Step",
+    "Summary",
+    "derive",
+    "percentile",
+    "summarize",
+]
