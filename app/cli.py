@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import logging
@@ -15,9 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.core.events import CoreEvent, MeetingSnapshot
 
-from app import __version__
 from app.scenario import cli as scenario_cli
 
 DEFAULT_USER_TOKEN = "dcmon-demo-user"  # any non-empty token works against the simulator
@@ -25,6 +25,25 @@ DEFAULT_USER_TOKEN = "dcmon-demo-user"  # any non-empty token works against the 
 
 def user_token(arg: str | None) -> str:
     return arg or os.environ.get("DCMON_USER_TOKEN") or DEFAULT_USER_TOKEN
+
+
+class _VersionAction(argparse.Action):
+    """--version, with the version looked up only when asked (see app/__init__.py)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **_kw: object) -> None:
+        super().__init__(
+            option_strings,
+            dest=argparse.SUPPRESS,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        from app import __version__
+
+        print(f"dcmon {__version__}")  # stdout, as argparse's own version action
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, opens the window on the embedded simulator. "
         "The user token comes from --token or $DCMON_USER_TOKEN; it is never printed.",
     )
-    parser.add_argument("--version", action="version", version=f"dcmon {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging to stderr")
     parser.add_argument(
         "--smoke",
@@ -64,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument(
         "--record", metavar="FILE", help="also save the session (JSONL) for File > Open session"
     )
+    scenario_cli.add_client_options(join)
 
     demo = sub.add_parser(
         "demo", help="headless tour on an embedded simulator; exit 0 only if every step passed"
@@ -125,10 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_async(coro: object) -> int:
+    import asyncio  # not at the top: `gui` paints its first frame before asyncio is loaded
+
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -152,16 +176,23 @@ async def _sim(args: argparse.Namespace) -> int:
 
 
 async def _join(args: argparse.Namespace) -> int:
-    from app.core.meeting import JoinError, MeetingClient
+    import asyncio
+
+    from app.clients.factory import make_client
+    from app.clients.sdk_setup import SetupError, prepare_cli
+    from app.core.meeting import JoinError
     from app.core.settings import profile
     from app.scenario.recording import record_client
 
+    kind = "sdk" if args.sdk else args.client
     try:
-        client = MeetingClient(
-            args.server, user_token(args.token), profile(args.profile), args.name
+        if kind == "sdk":
+            await prepare_cli(args.sdk)
+        client = make_client(
+            kind, args.server, user_token(args.token), profile(args.profile), args.name, args.sdk
         )
         recorder = record_client(client, args.record, args.meeting) if args.record else None
-    except ValueError as exc:
+    except (ValueError, SetupError) as exc:
         print(f"dcmon join: {exc}", file=sys.stderr)
         return 2
     printer = TimelinePrinter(json_lines=args.json)

@@ -7,7 +7,6 @@ simulator are imported when a run starts.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
@@ -16,15 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio  # imported where used: `python -m app gui` paints before asyncio loads
+
     from app.scenario.model import Scenario
     from app.scenario.results import ScenarioResult
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EPILOG = """\
-A scenario file is TOML: [setup] (meeting, lobby, webinar, keep_alive_secs, token_ttl_secs,
-profile, timeout) and steps = [ ... ], one table per step: join, leave, drop, reconnect,
-resubscribe, refresh_token, host, fault, clear_faults, socket, expect, pause, mark.
+A scenario file is TOML: setup = { meeting = ..., lobby, webinar, keep_alive_secs,
+token_ttl_secs, profile, timeout } as an inline table at the top (after a [setup] header
+every later key, steps included, would belong to setup), and steps = [ ... ], one table per
+step: join, leave, drop, reconnect, resubscribe, refresh_token, host, fault, clear_faults,
+socket, expect, pause, mark.
 Example: { expect = "channel.default.state", equals = "online", within = 5 }.
 Full reference: docs/SCENARIOS_FORMAT.md.
 
@@ -62,6 +65,25 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--record", metavar="DIR", help="write a session recording (.jsonl) per file")
     p.add_argument("--check", action="store_true", help="only validate the files; run nothing")
     p.add_argument("--token", help="user bearer token (default: $DCMON_USER_TOKEN or a demo one)")
+    add_client_options(p)
+
+
+def add_client_options(p: argparse.ArgumentParser) -> None:
+    """--client / --sdk, shared by `join` and `scenario` (app/clients)."""
+    p.add_argument(
+        "--client",
+        choices=["native", "sdk"],
+        default="native",
+        help="the client under test: native = dcmon's core (default); sdk = the real Webex "
+        "JS SDK run by the Node driver in sdkclient/ (needs Node 20+; installs its "
+        "dependencies on first use)",
+    )
+    p.add_argument(
+        "--sdk",
+        metavar="DIR",
+        help="with --client sdk: use the SDK installed in DIR (e.g. a local webex-js-sdk "
+        "build) instead of the pinned webex 3.12.0",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         print(f"{len(scenarios)} scenario files are valid")
         return EXIT_OK
+    import asyncio
+
     results, not_run = asyncio.run(_run_all(args, scenarios))
     _write_reports(args, results)
     from app.scenario.console import Console
@@ -107,6 +131,8 @@ def expand(names: list[str]) -> list[Path]:
 async def _run_all(
     args: argparse.Namespace, scenarios: list[Scenario]
 ) -> tuple[list[ScenarioResult], int]:
+    import asyncio
+
     from app.scenario.console import Console
     from app.scenario.runner import DEFAULT_USER_TOKEN, RunHooks, RunOptions, run_scenario
 
@@ -116,7 +142,17 @@ async def _run_all(
         user_token=args.token or os.environ.get("DCMON_USER_TOKEN") or DEFAULT_USER_TOKEN,
         profile=args.profile,
         record_dir=Path(args.record) if args.record else None,
+        client="sdk" if getattr(args, "sdk", None) else getattr(args, "client", "native"),
+        sdk_dir=getattr(args, "sdk", None),
     )
+    if options.client == "sdk":
+        from app.clients.sdk_setup import SetupError, prepare_cli
+
+        try:
+            await prepare_cli(options.sdk_dir)
+        except SetupError as exc:
+            print(f"dcmon scenario: {exc}", file=sys.stderr)
+            return [], len(scenarios)
     hooks = RunHooks(on_start=console.start, on_step=console.step)
     stop = asyncio.Event()
     _on_ctrl_c(stop)
@@ -136,6 +172,8 @@ async def _run_all(
 
 def _on_ctrl_c(stop: asyncio.Event) -> None:
     """First Ctrl+C: stop the step in progress, tear down, report. A second one: the default."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
 
     def first() -> None:

@@ -1,18 +1,25 @@
-"""Entry point of the window: display check, QApplication, qasync loop, embedded simulator."""
+"""Entry point of the window: display check, QApplication, the window shell painted, then
+the qasync loop, the real window and the embedded simulator.
+
+Start-up order matters (bench/startup.py): everything imported before the shell's first
+paint is paid for before the user sees anything, so asyncio, qasync, the core, the simulator
+and the panels are imported only after it (see app/ui/shell.py).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.core.settings import Settings, profile
+
+if TYPE_CHECKING:
+    from app.ui.shell import Shell
 
 log = logging.getLogger("app.ui")
 T = TypeVar("T")
@@ -65,6 +72,8 @@ def _display_available(env: Mapping[str, str], probe: bool) -> str | None:
 
 def _probe(env: dict[str, str], use_xcb: bool) -> str | None:
     """Create a QGuiApplication in a child process: a missing plugin aborts the child, not us."""
+    import subprocess
+
     if use_xcb:
         env["QT_QPA_PLATFORM"] = "xcb"
     try:
@@ -118,15 +127,20 @@ def run_gui(
         print(f"dcmon: {exc}", file=sys.stderr)
         return 2
 
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from app.ui.shell import show_shell
     from app.ui.theme import setup_application
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     setup_application(app)
+    qsettings = QSettings()  # after setup_application: it names the organisation and app
+    shell = show_shell(qsettings)  # on screen now; everything below comes after this paint
+    coro = _main(server, meeting, name, settings, user_token, qsettings=qsettings, shell=shell)
     try:
-        return int(run_on_qt_loop(app, _main(server, meeting, name, settings, user_token)) or 0)
+        return int(run_on_qt_loop(app, coro) or 0)
     except KeyboardInterrupt:
         return 130
 
@@ -137,6 +151,8 @@ def run_on_qt_loop(app: Any, coro: Coroutine[Any, Any, T]) -> T:
     Not qasync.run: on 3.11 it swaps the *global* event-loop policy, so the embedded
     simulator's thread (plain asyncio.run) would get a Qt loop in a non-GUI thread.
     """
+    import asyncio
+
     import qasync
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
@@ -150,24 +166,36 @@ async def _main(
     settings: Settings,
     user_token: str | None,
     qsettings: Any = None,
+    shell: Shell | None = None,
 ) -> int:
+    """The window's life. With a `shell` (run_gui: on screen already), the real window takes
+    its place once built; without one (tests), the real window is simply shown."""
+    import asyncio
+
     from PySide6.QtCore import QSettings
 
     from app.ui.errors import readable
     from app.ui.session import DEMO_MEETING
     from app.ui.window import build_window
 
+    if shell is not None and shell.closed_early:  # closed while it said "starting…"
+        return 0
     window = build_window(qsettings or QSettings(), settings, user_token)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # uvicorn's own handlers are off in the embedded simulator; ours close the window
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, window.close)
-    window.show()
+    if shell is None:
+        window.show()
+    else:
+        shell.hand_over(window)
     window.start()
     from app.ui.firstpaint import first_paint
 
     await first_paint(window)  # on screen first; the simulator and the core start after
+    if shell is not None:
+        shell.retire()  # only now: there is never a moment with no window
     session = window.session
     if server is None:
         window.status.showMessage("starting the embedded simulator…")
