@@ -16,8 +16,6 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
 from app.core import protocol as p
 from app.core.backoff import Backoff
 from app.core.connection import ConnectFailed, Connection, ConnectRefused, Listener, Outcome
@@ -25,10 +23,15 @@ from app.core.desired import DROP_CLOSE, ChannelHost, CommandError, Desired, Fai
 from app.core.events import ChannelName, ChannelSnapshot, ChannelState, CloseInfo, EventKind
 from app.core.http import HttpError
 from app.core.registration import RegistrationRefused, register
+from app.core.switchover import Switchover
+from app.core.tap import Tap
 from app.core.tokens import TokenError
+from app.core.voicea import VoiceaSync
+
+PING_PHASE_INDEX = {ChannelName.DEVICE: 0, ChannelName.DEFAULT: 1, ChannelName.PRACTICE: 2}
 
 
-class Channel(Listener):
+class Channel(Switchover, VoiceaSync, Listener):
     def __init__(self, name: ChannelName, host: ChannelHost) -> None:
         self.name = name
         self._host = host
@@ -44,8 +47,16 @@ class Channel(Listener):
         self._registration: tuple[tuple[int, str, str | None], p.Registration] | None = None
         self._online_keys: set[tuple[int, str, str | None]] = set()
         self._conn: Connection | None = None
+        self._run_task: asyncio.Task[Outcome] | None = None  # the active socket's reader
+        self._switched = asyncio.Event()  # a switchover made another socket the active one
+        self._replacement: Connection | None = None  # being opened after a shutdown frame
+        self._retired: set[Connection] = set()  # switched away from; the server closes them
+        self._ws_url: str | None = None
+        self._replacement_run: asyncio.Task[Outcome] | None = None
+        self._requested: tuple[str, ...] = ()  # subscriptions asked for on this socket
+        self._announced = False
+        self._refresh: p.CloseAction | None = None  # handshake rule to act on before retrying
         self._side: set[asyncio.Task[None]] = set()
-        self._sub_seq = 0
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()  # set once it has settled on "not wanted": no socket open
         self._idle.set()
@@ -104,9 +115,9 @@ class Channel(Listener):
             raise CommandError(f"unknown drop {how!r}: use close, reset or halfopen")
 
     def resubscribe(self) -> None:
-        conn = self._online_connection("resubscribe")
-        if self._serving is not None:
-            self._spawn(self._subscribe(conn, self._serving))
+        self._online_connection("resubscribe")
+        self._requested = ()  # ask again for everything this socket should have
+        self._sync_subs(force=True)
 
     def _online_connection(self, what: str) -> Connection:
         conn = self._conn
@@ -199,6 +210,8 @@ class Channel(Listener):
             action=decision.action.value,
             by_client=outcome.by_client,
         )
+        if decision.action in (p.CloseAction.REFRESH_AUTH, p.CloseAction.REFRESH_DEVICE):
+            self._refresh = decision.action  # acted on before the next attempt
         if decision.action.reconnects:
             return 1 if outcome.online else attempt + 1
         self._halted = d.key
@@ -237,6 +250,8 @@ class Channel(Listener):
                 if self._restart or now is None or now.key != d.key or not now.ready:
                     return None
                 self._serving = d = now  # same socket, newer details (e.g. subscriptions)
+                self._set_subs(d)
+                self._sync_subs()
         finally:
             if not session.done():
                 session.cancel()
@@ -247,15 +262,15 @@ class Channel(Listener):
     async def _session(self, d: Desired) -> Outcome | Failure:
         conn: Connection | None = None
         try:
+            await self._act_on_refresh()
             if d.token_type is None:
                 ws_url = d.url
             else:
                 ws_url = (await self._registered(d)).web_socket_url
             self._set(ChannelState.CONNECTING, detail="opening socket")
-            h = self._host
-            conn = Connection(h.settings, h.user_token, self, h.transport, h.ssl_context)
+            conn = self._connection()
             try:
-                await conn.open(ws_url)
+                await conn.open(ws_url, d.jwt)
             except ConnectRefused as exc:
                 if exc.status != 404 or d.token_type is None:
                     raise
@@ -263,17 +278,58 @@ class Channel(Listener):
                 self._emit(EventKind.STATE, "socket URL no longer valid (404): registering again")
                 ws_url = (await self._registered(d)).web_socket_url
                 self._set(ChannelState.CONNECTING, detail="opening socket")
-                await conn.open(ws_url)
-            self._conn = conn
-            return await conn.run()
+                await conn.open(ws_url, d.jwt)
+            self._conn, self._ws_url = conn, ws_url
+            self._requested, self._announced = (), False
+            return await self._serve(conn)
         except RegistrationRefused as exc:
             return Failure(str(exc), retry=False)
         except (HttpError, TokenError, p.ProtocolError, ConnectFailed, ConnectRefused) as exc:
             return Failure(str(exc), retry=True)
         finally:
-            self._conn = None  # side tasks (subscribe, drop) end on their own once it closes
-            if conn is not None:
-                await conn.close(*p.CLIENT_DONE)
+            # side tasks (subscribe, drop) end on their own once their socket closes
+            active, self._conn, self._run_task = self._conn, None, None
+            replacement, self._replacement = self._replacement, None
+            others = {c for c in (conn, active, replacement) if c is not None}
+            for c in others | self._retired:
+                await c.close(*p.CLIENT_DONE)
+            self._retired.clear()
+            self._set(switchover=None)
+
+    async def _serve(self, conn: Connection) -> Outcome:
+        """Serve the active socket until it closes; a switchover hands over to another."""
+        self._run_task = asyncio.get_running_loop().create_task(conn.run(), name="socket")
+        while True:
+            task = self._run_task
+            waker = asyncio.get_running_loop().create_task(self._switched.wait())
+            try:
+                await asyncio.wait({task, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waker.cancel()
+            if self._switched.is_set():
+                self._switched.clear()
+                if self._run_task is not task:
+                    continue  # the replacement is the active socket now
+            if task.done():
+                return task.result()
+
+    def _connection(self) -> Connection:
+        h = self._host
+        tap = Tap(self)
+        phase = h.settings.ping_phases[PING_PHASE_INDEX[self.name]]
+        conn = Connection(h.settings, h.user_token, tap, h.transport, h.ssl_context, phase)
+        tap.conn = conn
+        return conn
+
+    async def _act_on_refresh(self) -> None:
+        """The handshake table's actions (4401: credentials, 1005: device registration)."""
+        action, self._refresh = self._refresh, None
+        if action is p.CloseAction.REFRESH_AUTH:
+            self._emit(EventKind.STATE, "handshake 4401: refreshing the user's credentials")
+            await self._host.refresh_credentials()
+        elif action is p.CloseAction.REFRESH_DEVICE:
+            self._emit(EventKind.STATE, "handshake 1005: refreshing the device registration")
+            await self._host.refresh_device()
 
     async def _registered(self, d: Desired) -> p.Registration:
         if self._registration is not None and self._registration[0] == d.key:
@@ -287,10 +343,12 @@ class Channel(Listener):
         def fetch() -> Awaitable[str]:
             return host.fetch_token(kind, d.generation)
 
-        slot = host.tokens.get(kind)
-        if slot is None or host.tokens.expired(slot):
-            self._set(ChannelState.FETCHING_TOKEN, detail=f"{kind} token")
-            slot = await host.tokens.obtain(kind, fetch)  # refresh before use (T1)
+        slot = None
+        if d.jwt:  # feature off: no token fetch, no header (llm.ts register)
+            slot = host.tokens.get(kind)
+            if slot is None or host.tokens.expired(slot):
+                self._set(ChannelState.FETCHING_TOKEN, detail=f"{kind} token")
+                slot = await host.tokens.obtain(kind, fetch)  # refresh before use (T1)
         self._set(ChannelState.REGISTERING, detail="registration POST")
         result = await register(
             host.http,
@@ -298,6 +356,7 @@ class Channel(Listener):
             d.url,
             device_url,
             slot,
+            kind,
             fetch,
             host.settings.auth_retry_delay,
             on_refusal=lambda status, delay: self._emit(
@@ -326,22 +385,6 @@ class Channel(Listener):
         )
         return reg
 
-    async def _subscribe(self, conn: Connection, d: Desired) -> None:
-        if not d.subscriptions:
-            return
-        self._sub_seq += 1
-        frame = p.subscription_frame(
-            self._sub_seq, d.url, list(d.subscriptions), [], self._host.settings.tracking_prefix
-        )
-        try:
-            await conn.send(frame)
-        except ConnectionClosed:
-            message = "subscription request failed: socket closed; will resubscribe when online"
-            self._set(last_error=message)
-            self._emit(EventKind.SUBSCRIBE_FAILED, message, subscriptions=list(d.subscriptions))
-            return
-        self._emit(EventKind.STATE, f"subscription requested: {', '.join(d.subscriptions)}")
-
     # -- Listener: what the connection reports (synchronous) --------------------------------
     @property
     def snapshot(self) -> ChannelSnapshot:
@@ -358,9 +401,16 @@ class Channel(Listener):
     def authorizing(self) -> None:
         self._set(ChannelState.AUTHORIZING, detail="waiting for mercury.buffer_state")
 
+    def conn_online(self, conn: Connection, connect_ms: float) -> None:
+        if conn is self._replacement:
+            self._promote(conn, connect_ms)
+        elif conn is self._conn:
+            self.online(connect_ms)
+
     def online(self, connect_ms: float) -> None:
         d = self._serving
-        assert d is not None and self._conn is not None
+        if d is None or self._conn is None:
+            return
         now = self._desired
         if now is None or now.key != d.key or not now.ready:
             # The desired state moved on while this socket was opening (the reconciler's
@@ -379,6 +429,8 @@ class Channel(Listener):
             next_retry_at=None,
             connect_ms=connect_ms,
             confirmed=(),
+            requested=(),
+            announced=False,
             last_error=None,
         )
         self._emit(
@@ -387,8 +439,8 @@ class Channel(Listener):
             connect_ms=connect_ms,
             again=again,
         )
-        self._spawn(self._subscribe(self._conn, d))
         self._host.channel_online(self.name, d.generation, again)
+        self._sync_subs()
 
     def rtt(self, ms: float) -> None:
         self._set(last_rtt_ms=ms)
@@ -412,6 +464,9 @@ class Channel(Listener):
                 subscribed=list(frame.subscribed),
                 unsubscribed=list(frame.unsubscribed),
             )
+            return
+        if isinstance(frame, p.Relay) and frame.relay_type == "voicea.annc":
+            self._emit(EventKind.CAPTIONS, "voicea answered the announcement (voicea.annc)")
             return
         if isinstance(frame, p.Relay):
             try:
@@ -454,7 +509,8 @@ class Channel(Listener):
             self._host.channel_changed(self.name)
 
     def _set_subs(self, d: Desired | None) -> None:
-        self._set(subscriptions=d.subscriptions if d else ())
+        subs = d.subscriptions if d and d.jwt else ()
+        self._set(subscriptions=subs, publish_transport=bool(d and d.announce))
 
     def _emit(self, kind: EventKind, summary: str, **data: Any) -> None:
         d = self._serving or self._desired

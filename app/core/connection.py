@@ -49,7 +49,7 @@ class Outcome:
     """How a connection ended."""
 
     online: bool  # it had reached online
-    code: int | None
+    code: int  # 1006 when no close frame came (as the SDK's `ws` reports it), never None
     reason: str
     decision: p.CloseDecision
     by_client: bool  # the client closed it (pong timeout, user drop)
@@ -65,6 +65,7 @@ class Listener:
     def frame(self, frame: p.Frame) -> None: ...
     def bad_input(self, message: str) -> None: ...
     def sequence_gap(self, expected: int, got: int) -> None: ...
+    def shutdown(self) -> None: ...
 
 
 class Connection:
@@ -75,8 +76,12 @@ class Connection:
         listener: Listener,
         policy: TransportPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        ping_phase: float = 1.0,
     ) -> None:
         self._s = settings
+        self._ping_phase = ping_phase
+        self.retired = False  # replaced by a switchover: its close is expected
+        self.shutdown_seen = False  # the server sent `shutdown` on it
         self._user_token = user_token
         self._listener = listener
         self._policy = policy or TransportPolicy()
@@ -88,15 +93,18 @@ class Connection:
         self._pending_ping: tuple[str, int, asyncio.Future[int]] | None = None
         self._client_close: tuple[int, str] | None = None
         self._online = False
+        self._first_seen = False
 
     @property
     def online(self) -> bool:
         return self._online
 
     # -- the life of one socket --
-    async def open(self, web_socket_url: str) -> None:
+    async def open(self, web_socket_url: str, aware: bool = True) -> None:
+        """`aware`: add subscriptionAwareSubchannels (only with the JWT feature on; llm.ts)."""
+        subchannels = self._s.subchannels if aware else ()
         try:
-            url = p.connect_url(web_socket_url, int(time.time() * 1000), self._s.subchannels)
+            url = p.connect_url(web_socket_url, int(time.time() * 1000), subchannels)
             self._policy.check(url)  # before any connection: nothing leaves in plain text
             parts = urlsplit(url)
         except InsecureTransportError as exc:
@@ -212,10 +220,28 @@ class Connection:
             if last is not None and frame.sequence_number != last + 1:
                 self._listener.sequence_gap(last + 1, frame.sequence_number)
             self._last_seq = frame.sequence_number
+        if not self._online and not self._first_seen and not isinstance(frame, p.Pong):
+            # only the first message is looked at (socket-base.js: this.once('message'))
+            self._first_seen = True
+            if isinstance(frame, p.OnlineFrame):
+                self._online = True
+                return frame.id
+            self._listener.bad_input(
+                f"first frame was not mercury.buffer_state ({_kind(frame)}): this socket "
+                "will not come online (as the SDK)"
+            )
         if isinstance(frame, p.OnlineFrame):
-            self._online = True
+            pass  # a later buffer_state changes nothing
         elif not self._online:
-            pass  # nothing but buffer_state counts before online
+            if isinstance(frame, p.Shutdown):
+                self._listener.bad_input("shutdown frame on a socket that is not online: ignored")
+            # nothing else counts before online
+        elif isinstance(frame, p.Shutdown):
+            if not self.shutdown_seen and not self.retired:
+                self.shutdown_seen = True
+                self._listener.shutdown()
+            else:
+                self._listener.bad_input("repeated shutdown frame: a switchover is under way")
         elif isinstance(frame, p.Pong):
             self._pong(frame, received_ns)
         else:
@@ -232,9 +258,15 @@ class Connection:
             future.set_result(received_ns if pong.id == ping_id else -1)
 
     async def _ping_loop(self) -> None:
+        """The first ping at online (socket-base.js `_authorize` -> `_ping()`); the next one
+        pingInterval after each pong, except once: pingInterval * phase, so the sockets of
+        one client drift apart instead of pinging in lock-step."""
         loop = asyncio.get_running_loop()
+        wait: float | None = None
         while True:
-            await asyncio.sleep(self._s.ping_interval)
+            if wait is not None:
+                await asyncio.sleep(wait)  # the protocol's schedule
+            wait = self._s.ping_interval * (self._ping_phase if wait is None else 1.0)
             ping_id = p.new_id()
             future: asyncio.Future[int] = loop.create_future()
             sent_ns = time.perf_counter_ns()
@@ -264,10 +296,21 @@ class Connection:
         elif rcvd is not None:
             code, reason, by_client = rcvd.code, rcvd.reason, False
         else:
-            code, reason, by_client = None, "connection lost (no close frame)", False
-        return Outcome(
-            self._online, code, reason, p.classify_close(code, reason, self._online), by_client
+            code, reason, by_client = p.NO_CLOSE_FRAME, "connection lost (no close frame)", False
+        decision = p.classify_close(
+            code,
+            reason,
+            self._online,
+            retired=self.retired,
+            after_shutdown=self.shutdown_seen,
         )
+        return Outcome(self._online, p.fix_close_code(code, reason), reason, decision, by_client)
+
+
+def _kind(frame: p.Frame) -> str:
+    if isinstance(frame, p.OtherFrame):
+        return frame.type or frame.event_type or "no type"
+    return type(frame).__name__
 
 
 def _describe_connect_error(exc: BaseException, host: str | None = None) -> str:

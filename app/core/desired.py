@@ -26,9 +26,11 @@ class Desired:
     generation: int
     url: str  # registration URL; for the device socket, the socket URL itself
     token_type: str | None  # None: no registration step (device socket)
-    subscriptions: tuple[str, ...] = ()
+    subscriptions: tuple[str, ...] = ()  # what this socket should have asked voicea for
     ready: bool = True
     waiting_for: str = ""
+    jwt: bool = True  # device feature data-channel-with-jwt-token (token, header, subs)
+    announce: bool = False  # this socket is voicea's publish transport, captions on
 
     @property
     def key(self) -> tuple[int, str, str | None]:
@@ -53,6 +55,9 @@ class ChannelHost(Protocol):
     ssl_context: ssl.SSLContext
 
     def fetch_token(self, token_type: str, generation: int) -> Awaitable[str]: ...
+    def refresh_device(self) -> Awaitable[None]: ...
+    def refresh_credentials(self) -> Awaitable[None]: ...
+    def voicea_seq(self) -> int: ...
     def emit(
         self, channel: str, generation: int, kind: EventKind, summary: str, **data: Any
     ) -> None: ...

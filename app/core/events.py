@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     TRANSCRIPT = "transcript"
     SEQ_GAP = "sequence gap"
     BAD_INPUT = "bad input"
+    SWITCHOVER = "switchover"  # shutdown frame -> replacement socket (make before break)
+    CAPTIONS = "captions"  # PUT controls, announce
+    FEATURE = "feature"  # device feature toggle read (data-channel-with-jwt-token)
     ERROR = "error"
     COMMAND = "command"
 
@@ -95,7 +98,7 @@ class CoreEvent:
 
 @dataclass(frozen=True)
 class CloseInfo:
-    code: int | None
+    code: int  # 1006 when the socket was lost without a close frame, never None
     reason: str
     meaning: str
     action: str
@@ -119,6 +122,11 @@ class ChannelSnapshot:
     last_close: CloseInfo | None = None
     subscriptions: tuple[str, ...] = ()  # what it should have
     confirmed: tuple[str, ...] = ()  # what the server confirmed on this socket
+    requested: tuple[str, ...] = ()  # what this socket has asked for (the SDK awaits no answer)
+    publish_transport: bool = False  # voicea's publish socket (practice when connected)
+    announced: bool = False  # client.annc sent on this socket
+    switchovers: int = 0  # shutdown switchovers completed
+    switchover: str | None = None  # "opening replacement" while one runs
     frames_in: int = 0
     frames_out: int = 0
     last_rtt_ms: float | None = None
@@ -193,6 +201,13 @@ class MeetingSnapshot:
     tokens: Mapping[str, TokenSnapshot] = field(default_factory=dict)
     channels: Mapping[ChannelName, ChannelSnapshot] = field(default_factory=dict)
     last_error: str | None = None
+    # device feature developer/data-channel-with-jwt-token (None: no device yet); off means
+    # no token fetch, no token header, no subscriptionAwareSubchannels, no subscription
+    jwt_feature: bool | None = None
+    features_note: str | None = None  # e.g. "device answer has no features: taken as off"
+    captions: str = "off"  # off / requesting / on / failed: ...
+    locus_sequence: int | None = None  # newest locus sequence held
+    stale_loci: int = 0  # older loci ignored
 
     def channel(self, name: ChannelName | str) -> ChannelSnapshot:
         return self.channels[ChannelName(name)]

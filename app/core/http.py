@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import time
@@ -28,6 +29,7 @@ class HttpError(Exception):
         super().__init__(f"{what}: {message}")
         self.what = what
         self.status = status
+        self.retry_after: str | None = None  # the answer's Retry-After header, if any
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,21 @@ class HttpResult:
 
 
 Timing = Callable[[str, str, int | None, float, str | None], None]  # what, url, status, ms, error
+Retrying = Callable[[str, int, float, str], None]  # what, status, delay s, why that delay
+
+RETRY_STATUSES = (503, 429)  # SDK: LocusRetryStatusInterceptor, on URLs containing "locus"
+
+
+def retry_after(value: str | None, default: float, cap: float) -> tuple[float, str]:
+    """Seconds to wait from a Retry-After header (delta-seconds), else `default`."""
+    if value is not None:
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            return default, f"unreadable Retry-After {value[:40]!r}: default"
+        if seconds >= 0:
+            return min(seconds, cap), "Retry-After"
+    return default, "no Retry-After: default"
 
 
 def check_url(url: str) -> str:
@@ -62,11 +79,21 @@ class Http:
         user_token: str,
         on_timing: Timing,
         policy: TransportPolicy | None = None,
+        retry_delay: float = 2.0,
+        retry_max: float = 60.0,
+        on_retry: Retrying | None = None,
     ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {user_token}"}
         self._on_timing = on_timing
         self._policy = policy or TransportPolicy()
+        self._retry_delay = retry_delay
+        self._retry_max = retry_max
+        self._on_retry = on_retry or (lambda what, status, delay, why: None)
+
+    def set_user_token(self, user_token: str) -> None:
+        """After a credentials refresh (handshake 4401)."""
+        self._auth = {"Authorization": f"Bearer {user_token}"}
 
     def __repr__(self) -> str:  # the default would be harmless; this one stays harmless
         return f"Http({self._policy!r})"
@@ -81,7 +108,30 @@ class Http:
         ok: tuple[int, ...] = (200, 201, 204),
         timeout: float | None = None,
     ) -> HttpResult:
-        """One request. Statuses in `ok` return; others raise HttpError (after timing)."""
+        """One request. Statuses in `ok` return; others raise HttpError (after timing).
+
+        503 / 429 from a URL containing "locus" is re-sent once, after the answer's
+        Retry-After (seconds) or the default delay (PROTOCOL.md s. 3)."""
+        try:
+            return await self._call(what, method, url, body, headers, ok, timeout)
+        except HttpError as exc:
+            if exc.status not in RETRY_STATUSES or "locus" not in url:
+                raise
+            delay, why = retry_after(exc.retry_after, self._retry_delay, self._retry_max)
+            self._on_retry(what, exc.status, delay, why)
+        await asyncio.sleep(delay)  # the server's (or the protocol's) wait, not a guess
+        return await self._call(what, method, url, body, headers, ok, timeout)
+
+    async def _call(
+        self,
+        what: str,
+        method: str,
+        url: str,
+        body: Any,
+        headers: dict[str, str] | None,
+        ok: tuple[int, ...],
+        timeout: float | None,
+    ) -> HttpResult:
         try:
             self._policy.check(url)  # before any connection: nothing leaves in plain text
         except InsecureTransportError as exc:
@@ -114,7 +164,9 @@ class Http:
         parsed = _json_or_none(response)
         self._on_timing(what, url, response.status_code, ms, None)
         if response.status_code not in ok:
-            raise HttpError(what, _describe_failure(response, parsed), response.status_code)
+            error = HttpError(what, _describe_failure(response, parsed), response.status_code)
+            error.retry_after = response.headers.get("retry-after")
+            raise error
         return HttpResult(response.status_code, parsed, ms)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from app.core.backoff import Backoff
 from app.core.http import Http, HttpError
@@ -39,14 +40,12 @@ class PendingLeaves:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def add(self, url: str, device_url: str | None, first_error: str) -> None:
+    def add(self, url: str, body: dict[str, Any], first_error: str) -> None:
         """`url` (the leave URL) failed once with `first_error`: keep trying in the background."""
         if url in self._tasks:
             return
         self._on_failed(url, first_error)
-        task = asyncio.get_running_loop().create_task(
-            self._retry(url, device_url), name="pending-leave"
-        )
+        task = asyncio.get_running_loop().create_task(self._retry(url, body), name="pending-leave")
         self._tasks[url] = task
         task.add_done_callback(lambda t, u=url: self._forget(u, t))
 
@@ -67,7 +66,7 @@ class PendingLeaves:
         if self._tasks.get(url) is task:
             del self._tasks[url]
 
-    async def _retry(self, url: str, device_url: str | None) -> None:
+    async def _retry(self, url: str, body: dict[str, Any]) -> None:
         attempt = 1
         while True:
             delay = self._backoff.delay(attempt + 1) or 0.0
@@ -77,7 +76,7 @@ class PendingLeaves:
                     await kicked.wait()
             attempt += 1
             try:
-                await self._http.call("leave", "PUT", url, body={"deviceUrl": device_url})
+                await self._http.call("leave", "PUT", url, body=body)
             except HttpError as exc:
                 if exc.status in GONE:
                     self._on_done(url, attempt)

@@ -31,8 +31,11 @@ class MeetingView:
     practice_url: str | None
     keep_alive_url: str | None
     keep_alive_secs: int | None
+    sequence: int | None  # newest entry of locus.sequence (parser.ts getMetaData `max`)
+    captions: bool | None  # locus.controls.transcribe.caption, when the locus says
     # token type -> token, as carried inside this locus (join answer); secrets: not in repr
     tokens: dict[str, str] = field(repr=False)
+    sequence_obj: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def panelist(self) -> bool:
@@ -106,6 +109,8 @@ def derive_view(locus: Any, device_url: str) -> MeetingView:
         if isinstance(me.get(k), str) and me.get(k)
     }
     pid = me.get("id")
+    transcribe = controls.get("transcribe")
+    caption = transcribe.get("caption") if isinstance(transcribe, dict) else None
     return MeetingView(
         locus_url=url,
         participant_id=str(pid) if pid is not None else None,
@@ -118,8 +123,30 @@ def derive_view(locus: Any, device_url: str) -> MeetingView:
         keep_alive_secs=ka_secs
         if isinstance(ka_secs, int) and not isinstance(ka_secs, bool)
         else None,
+        sequence=sequence_of(locus),
+        captions=caption if isinstance(caption, bool) else None,
         tokens=tokens,
+        sequence_obj=locus.get("sequence") if isinstance(locus.get("sequence"), dict) else None,
     )
+
+
+def sequence_of(locus: Any) -> int | None:
+    """The newest sequence number a locus carries: its last entry, else rangeEnd
+    (parser.ts `getMetaData`: max = last || end). None when empty or not shaped like one
+    (the SDK then uses the incoming locus: `isSequenceEmpty` -> USE_INCOMING)."""
+    seq = locus.get("sequence") if isinstance(locus, dict) else None
+    if not isinstance(seq, dict):
+        return None
+    entries = seq.get("entries")
+    nums = [e for e in entries if _int(e)] if isinstance(entries, list) else []
+    if nums:
+        return int(nums[-1])
+    end = seq.get("rangeEnd")
+    return int(end) if _int(end) and end > 0 else None
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def keep_alive_interval(keep_alive_secs: int | None) -> float | None:

@@ -62,6 +62,11 @@ class LocusDelta(Frame):
 
 
 @dataclass(frozen=True)
+class Shutdown(Frame):
+    """The server will close this socket soon: open a replacement (make before break)."""
+
+
+@dataclass(frozen=True)
 class OtherFrame(Frame):
     """A well-formed frame we do not act on (unknown type or event); still acked."""
 
@@ -109,6 +114,8 @@ def parse_frame(raw: str | bytes, max_bytes: int = 1 << 20) -> Frame:
 
     if ftype == "pong":
         return Pong(fid, seq)
+    if ftype == "shutdown":
+        return Shutdown(fid, seq)
     if ftype == "subchannelSubscriptionResponse":
         return SubscriptionResponse(
             fid, seq, _str_tuple(data.get("subscribed")), _str_tuple(data.get("unsubscribed"))
@@ -208,6 +215,24 @@ def subscription_frame(
     )
 
 
+def announce_frame(seq: int, binding: str, prefix: str) -> str:
+    """voicea's client announcement (SDK: voicea.ts sendAnnouncement), on the publish socket."""
+    return json.dumps(
+        {
+            "id": str(seq),
+            "type": "publishRequest",
+            "recipients": {"route": binding},
+            "headers": {},
+            "data": {
+                "clientPayload": {"version": "v2"},
+                "eventType": "relay.event",
+                "relayType": "client.annc",
+            },
+            "trackingId": tracking_id(prefix),
+        }
+    )
+
+
 def connect_url(web_socket_url: str, client_ms: int, subchannels: tuple[str, ...]) -> str:
     """The socket URL with the SDK's query; `subscriptionAwareSubchannels` replaced, not added."""
     parts = urlsplit(web_socket_url)
@@ -254,23 +279,42 @@ def parse_registration(body: Any) -> Registration:
 @dataclass(frozen=True)
 class TokenAnswer:
     token: str = field(repr=False)  # a secret: never in a repr
-    token_type: str | None = None
 
 
 def parse_token_answer(body: Any) -> TokenAnswer:
+    """`{datachannelToken}`; the token type is the client's (SDK: getDataChannelTokenType)."""
     if not isinstance(body, dict):
         raise ProtocolError("token answer is not a JSON object")
     token = body.get("datachannelToken")
     if not isinstance(token, str) or not token:
         raise ProtocolError("token answer has no datachannelToken")
-    kind = body.get("dataChannelTokenType", body.get("datachannelTokenType"))
-    return TokenAnswer(token, kind if isinstance(kind, str) else None)
+    return TokenAnswer(token)
+
+
+JWT_FEATURE = "data-channel-with-jwt-token"
 
 
 @dataclass(frozen=True)
 class DeviceAnswer:
     url: str
     web_socket_url: str
+    jwt_feature: bool  # developer feature data-channel-with-jwt-token
+    features_note: str | None = None  # why the toggle was taken as off, if it was absent
+
+
+def feature_on(features: Any, key: str, kind: str = "developer") -> bool | None:
+    """The SDK's getFeature: a `{key, val}` entry; val "true" (any case) or true is on.
+    None when the entry is absent (the SDK then answers null: off)."""
+    if not isinstance(features, dict):
+        return None
+    entries = features.get(kind)
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("key") == key:
+            val = entry.get("val", entry.get("value"))
+            return val is True or (isinstance(val, str) and val.strip().lower() == "true")
+    return None
 
 
 def parse_device_answer(body: Any) -> DeviceAnswer:
@@ -279,7 +323,32 @@ def parse_device_answer(body: Any) -> DeviceAnswer:
     url, ws = body.get("url"), body.get("webSocketUrl")
     if not isinstance(url, str) or not isinstance(ws, str) or not url or not ws:
         raise ProtocolError("device answer needs url and webSocketUrl")
-    return DeviceAnswer(url, ws)
+    features = body.get("features")
+    on = feature_on(features, JWT_FEATURE)
+    note = None
+    if features is None:
+        note = f"device answer has no features: {JWT_FEATURE} taken as off (as the SDK)"
+    elif on is None:
+        note = f"device features have no {JWT_FEATURE} entry: taken as off (as the SDK)"
+    return DeviceAnswer(url, ws, bool(on), note)
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    locus_url: str | None
+    sip_url: str | None
+    meeting_number: str | None
+
+
+def parse_meeting_info(body: Any) -> MeetingInfo:
+    if not isinstance(body, dict):
+        raise ProtocolError("meetingInfo answer is not a JSON object")
+
+    def text(key: str) -> str | None:
+        value = body.get(key)
+        return str(value) if isinstance(value, (str, int)) and value != "" else None
+
+    return MeetingInfo(text("locusUrl"), text("sipUrl"), text("meetingNumber"))
 
 
 # ---- close codes ----------------------------------------------------------------------------
@@ -288,7 +357,8 @@ def parse_device_answer(body: Any) -> DeviceAnswer:
 class CloseAction(Enum):
     RECONNECT = "reconnect"  # transient: backoff
     RECONNECT_NORMAL = "reconnect (normal)"
-    SWITCHOVER = "reconnect (drain switchover)"
+    SWITCHOVER = "reconnect (after a failed switchover)"
+    EXPECTED = "nothing (old socket of a switchover)"
     REPLACED = "stay offline (replaced)"
     PERMANENT = "stay offline (permanent)"
     REFRESH_AUTH = "refresh user auth, retry"
@@ -322,10 +392,45 @@ class CloseDecision:
     meaning: str = field(default="")
 
 
-def classify_close(code: int | None, reason: str | None, online: bool) -> CloseDecision:
-    """PROTOCOL.md section 4: what a close means, after online or during the handshake."""
+NO_CLOSE_FRAME = 1006  # what the `ws` package (and so the SDK) reports without a close frame
+
+
+def fix_close_code(code: int | None, reason: str | None) -> int:
+    """socket-base.js `_fixCloseCode`: 1005 `replaced` is 4000, `authentication failed` is
+    1008; no close frame at all is 1006."""
+    if code is None:
+        return NO_CLOSE_FRAME
+    if code == 1005 and reason:
+        r = reason.strip().lower()
+        if r == "replaced":
+            return 4000
+        if r in (
+            "authentication failed",
+            "authentication did not happen within the timeout window of 30000 seconds.",
+        ):
+            return 1008
+    return code
+
+
+def classify_close(
+    code: int | None,
+    reason: str | None,
+    online: bool,
+    *,
+    retired: bool = False,
+    after_shutdown: bool = False,
+) -> CloseDecision:
+    """PROTOCOL.md section 4 (mercury.js `_onclose`): what a close means.
+
+    `retired`: the socket had been replaced by a shutdown switchover (not the active one).
+    `after_shutdown`: the active socket had received `shutdown` and its replacement failed.
+    """
     reason_l = (reason or "").strip().lower()
-    code = 1006 if code is None else code  # no close frame at all: abnormal closure
+    code = fix_close_code(code, reason)
+    if retired:
+        if code == 4001:
+            return CloseDecision(CloseAction.EXPECTED, "old socket closed after the switchover")
+        return CloseDecision(CloseAction.EXPECTED, f"old socket closed ({code}) after switchover")
     if not online:
         if code == 4401:
             return CloseDecision(CloseAction.REFRESH_AUTH, "handshake: user auth refused")
@@ -338,12 +443,12 @@ def classify_close(code: int | None, reason: str | None, online: bool) -> CloseD
         return CloseDecision(CloseAction.RECONNECT, "transient")
     if code in (1000, 3050) and reason_l in NORMAL_RECONNECT_REASONS:
         return CloseDecision(CloseAction.RECONNECT_NORMAL, f"normal reconnect ({reason_l})")
-    if code == 4000:
-        if reason_l == "replaced":
-            return CloseDecision(CloseAction.REPLACED, "replaced by another connection")
-        return CloseDecision(CloseAction.RECONNECT, "transient (4000)")
+    if code == 4000:  # any reason (mercury.js _onclose `case 4000`)
+        return CloseDecision(CloseAction.REPLACED, "replaced by another connection")
     if code == 4001:
-        return CloseDecision(CloseAction.SWITCHOVER, "server drain switchover")
+        if after_shutdown:  # dcmon: the server asked it to move, not to stop (SDK: permanent)
+            return CloseDecision(CloseAction.SWITCHOVER, "4001 after a failed switchover")
+        return CloseDecision(CloseAction.PERMANENT, "4001 on the active socket (permanent)")
     return CloseDecision(CloseAction.PERMANENT, "permanent")
 
 

@@ -22,7 +22,7 @@ class RegistrationRefused(Exception):
 class Registered:
     registration: Registration
     ms: float
-    token: TokenSlot
+    token: TokenSlot | None
     retried: bool
 
 
@@ -31,7 +31,8 @@ async def register(
     tokens: TokenStore,
     url: str,
     device_url: str,
-    slot: TokenSlot,
+    slot: TokenSlot | None,
+    token_type: str,
     fetch: Callable[[], Awaitable[str]],
     retry_delay: float,
     on_refusal: Callable[[int, float], None] = lambda status, delay: None,
@@ -40,13 +41,19 @@ async def register(
 
     Each request gets its own single retry; a refresh already done by someone else for the
     same failed token is reused instead of fetched again (TokenStore.obtain(failed=...)).
+    `slot` None: the device's JWT feature is off, so no header and nothing to refresh
+    (the SDK's token interceptor is off then too).
     """
-    token_type = slot.token_type
     try:
         return await _post(http, url, device_url, slot, retried=False)
     except HttpError as exc:
         if exc.status not in AUTH_STATUSES:
             raise
+        if slot is None:
+            raise RegistrationRefused(
+                f"registration refused (HTTP {exc.status}) and the device feature "
+                "data-channel-with-jwt-token is off: no token to send, not retrying"
+            ) from None
         on_refusal(exc.status, retry_delay)
         first = exc
     await asyncio.sleep(retry_delay)  # the protocol's wait, not a synchronisation guess
@@ -63,13 +70,13 @@ async def register(
 
 
 async def _post(
-    http: Http, url: str, device_url: str, slot: TokenSlot, retried: bool
+    http: Http, url: str, device_url: str, slot: TokenSlot | None, retried: bool
 ) -> Registered:
     result = await http.call(
         "register",
         "POST",
         url,
         body={"deviceUrl": device_url},
-        headers={AUTH_HEADER: slot.token},
+        headers={AUTH_HEADER: slot.token} if slot is not None else None,
     )
     return Registered(parse_registration(result.body), result.ms, slot, retried)

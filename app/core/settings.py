@@ -9,10 +9,17 @@ from dataclasses import dataclass, field, replace
 class Endpoints:
     """Paths of the locus side. PROTOCOL.md marks these [ours]: a real backend may differ."""
 
-    join: str = "/locus/api/v1/loci/{meeting_id}/participant"
+    # SDK: meeting/request.ts joinMeeting, leaveMeeting, fetchDatachannelToken
+    join: str = "{locus_url}/participant?alternateRedirect=true"
+    call: str = "/locus/api/v1/loci/call?alternateRedirect=true"  # join by invitee address
+    meeting_info: str = "/wbxappapi/v1/meetingInfo"
     leave: str = "{locus_url}/participant/{participant_id}/leave"
     token: str = "{locus_url}/participant/{participant_id}/datachannel/token"
-    device: str = "/wdm/api/v1/devices"
+    practice_token: str = (
+        "{locus_url}/participant/{participant_id}/practiceSession/datachannel/token"
+    )
+    controls: str = "{locus_url}/controls/"  # voicea.ts requestTurnOnCaptions
+    device: str = "/wdm/api/v1/devices?includeUpstreamServices=all"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,13 @@ class Settings:
     max_frame_bytes: int = 1 << 20
     tracking_prefix: str = "dcmon"
     subchannels: tuple[str, ...] = ("transcription",)
+    captions: bool = True  # turn captions on (PUT controls, announce, subscribe) once online
+    device_type: str = "WEB"  # plugin-meetings config.ts meetings.deviceType
+    locus_retry_delay: float = 2.0  # 503/429 on a locus URL without Retry-After
+    locus_retry_max: float = 60.0  # a Retry-After above this is capped (ours)
+    # dcmon: after the first ping (at online), socket i waits pingInterval * phase[i] once,
+    # so the sockets of one client never ping in lock-step (device, default, practice)
+    ping_phases: tuple[float, float, float] = (1.0, 1 / 3, 2 / 3)
     endpoints: Endpoints = field(default_factory=Endpoints)
 
     def with_(self, **changes: object) -> Settings:
@@ -55,6 +69,7 @@ TEST = Settings(
     backoff_max=0.4,
     force_close_delay=0.2,
     auth_retry_delay=0.05,
+    locus_retry_delay=0.05,
     http_timeout=2.0,
     connect_timeout=2.0,
     close_timeout=0.5,

@@ -118,16 +118,42 @@ def test_registration_answer() -> None:
             p.parse_registration(bad)
 
 
-def test_token_answer_accepts_both_spellings() -> None:
-    a = p.parse_token_answer(
-        {"datachannelToken": "t", "dataChannelTokenType": "llm-default-session"}
-    )
-    b = p.parse_token_answer(
-        {"datachannelToken": "t", "datachannelTokenType": "llm-default-session"}
-    )
-    assert a == b == p.TokenAnswer("t", "llm-default-session")
-    with pytest.raises(p.ProtocolError):
-        p.parse_token_answer({"datachannelTokenType": "x"})
+def test_token_answer_is_only_the_token() -> None:
+    # the token type is the client's decision (Meeting#getDataChannelTokenType): an answer
+    # that names another type changes nothing
+    a = p.parse_token_answer({"datachannelToken": "t", "dataChannelTokenType": "other"})
+    assert a == p.TokenAnswer("t")
+    for bad in ({"datachannelTokenType": "x"}, {"datachannelToken": ""}, [], None):
+        with pytest.raises(p.ProtocolError, match="token answer"):
+            p.parse_token_answer(bad)
+
+
+@pytest.mark.parametrize(
+    ("features", "on", "note"),
+    [
+        ({"developer": [{"key": "data-channel-with-jwt-token", "val": "true"}]}, True, False),
+        ({"developer": [{"key": "data-channel-with-jwt-token", "val": "TRUE"}]}, True, False),
+        ({"developer": [{"key": "data-channel-with-jwt-token", "val": True}]}, True, False),
+        ({"developer": [{"key": "data-channel-with-jwt-token", "val": "false"}]}, False, False),
+        ({"developer": [{"key": "other", "val": "true"}]}, False, True),
+        ({"developer": "nonsense"}, False, True),
+        (None, False, True),
+    ],
+)
+def test_device_feature_toggle_read_like_get_feature(features, on, note) -> None:  # type: ignore[no-untyped-def]
+    body = {"url": "http://h/d", "webSocketUrl": "ws://h/m"}
+    if features is not None:
+        body["features"] = features
+    answer = p.parse_device_answer(body)
+    assert answer.jwt_feature is on
+    assert (answer.features_note is not None) is note
+
+
+def test_fix_close_code_as_socket_base() -> None:
+    assert p.fix_close_code(1005, "Replaced") == 4000
+    assert p.fix_close_code(1005, "authentication failed") == 1008
+    assert p.fix_close_code(1005, "") == 1005
+    assert p.fix_close_code(None, "") == 1006  # no close frame: what `ws` reports
 
 
 A = p.CloseAction
@@ -139,7 +165,10 @@ A = p.CloseAction
         # R4: the four cases the SDK got wrong, and the rest of the table
         (4000, "replaced", A.REPLACED),
         (4000, "Replaced", A.REPLACED),
-        (4000, "something else", A.RECONNECT),
+        (4000, "something else", A.REPLACED),  # any reason (mercury.js _onclose case 4000)
+        (4000, "", A.REPLACED),
+        (1005, "replaced", A.REPLACED),  # _fixCloseCode
+        (1005, "Authentication Failed", A.PERMANENT),  # -> 1008
         (1000, "pong not received", A.RECONNECT_NORMAL),
         (1000, "Pong Not Received", A.RECONNECT_NORMAL),
         (1003, "", A.PERMANENT),
@@ -153,7 +182,7 @@ A = p.CloseAction
         (3050, "pong mismatch", A.RECONNECT_NORMAL),
         (1000, "bye", A.PERMANENT),
         (3050, "done (permanent)", A.PERMANENT),
-        (4001, "", A.SWITCHOVER),
+        (4001, "", A.PERMANENT),  # on the active socket, no shutdown seen
         (4999, "", A.PERMANENT),
     ],
 )
@@ -176,6 +205,13 @@ def test_close_code_table_after_online(
 )
 def test_close_code_table_during_handshake(code: int, action: p.CloseAction) -> None:
     assert p.classify_close(code, "", online=False).action is action
+
+
+def test_4001_depends_on_which_socket() -> None:
+    retired = p.classify_close(4001, "", online=True, retired=True)
+    assert retired.action is A.EXPECTED and not retired.action.reconnects
+    failed = p.classify_close(4001, "", online=True, after_shutdown=True)
+    assert failed.action is A.SWITCHOVER and failed.action.reconnects  # dcmon's difference
 
 
 def test_reconnecting_actions() -> None:

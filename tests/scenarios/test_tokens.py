@@ -93,6 +93,7 @@ async def test_t3_two_refused_registrations_share_one_refresh(sim, host, make_cl
                 url,
                 client.device_url,
                 slot,
+                DEFAULT,
                 lambda: client.fetch_token(DEFAULT, client.snapshot.generation),
                 0.05,
             )
