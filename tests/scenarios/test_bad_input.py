@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 
+import httpx
 import pytest
+from websockets.asyncio.server import serve
 
+from app.core.connection import Connection, Listener
 from app.core.events import EventKind
 from app.core.meeting import JoinError, MeetingClient
 from app.core.settings import TEST
 from app.core.watch import Watch
+from tests.conftest import USER_TOKEN
 
 from .helpers import T, admitted_online, kind, online
 
@@ -173,3 +178,115 @@ async def test_token_answer_with_malformed_json(sim, host, make_client) -> None:
     err = await watch.event(kind(EventKind.ERROR, "default"), T, "clear error")
     assert "token" in err.summary
     await watch.until(online("default"), T, "online after the retry")
+
+
+# ---- PROTOCOL.md v2 bad input ----------------------------------------------------------
+
+
+async def test_token_answer_without_datachannel_token(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("tokmissing", lobby=True, webinar=False)
+    await client.join("tokmissing")
+    await watch.until(lambda s: s.badge == "Lobby", T, "lobby")
+    answer = json.dumps({"dataChannelTokenType": "llm-default-session"})
+    await host.fault("token", "body", body_text=answer, count=1)
+    await host.admit("tokmissing")
+    err = await watch.event(kind(EventKind.ERROR, "default"), T, "clear error")
+    assert "no datachannelToken" in err.summary
+    assert client.snapshot.tokens["llm-default-session"].last_ok is False
+    await watch.until(online("default"), T, "online after the retry: nothing lost")
+    assert client.snapshot.tokens["llm-default-session"].masked != "-"
+
+
+async def test_locus_with_a_lower_sequence_is_ignored(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await admitted_online(client, watch, host, "oldlocus", lobby=False)
+    held = client.snapshot.locus_sequence
+    assert held is not None
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(
+            client.snapshot.locus_url, headers={"Authorization": f"Bearer {USER_TOKEN}"}
+        )
+    locus = answer.json()["locus"]
+    locus["self"]["state"] = "LEFT"  # would end our meeting if it were applied
+    locus["sequence"] = {"entries": [held - 1], "rangeStart": 0, "rangeEnd": 0}
+    locus.pop("baseSequence", None)
+    frame = {"id": "old-1", "data": {"eventType": "locus.difference",
+             "locusUrl": locus["url"], "locus": locus}}  # fmt: skip
+    mark = watch.mark()
+    await host.socket("oldlocus", "device", "send", frame=json.dumps(frame))
+    ignored = await watch.event(kind(EventKind.LOCUS, "meeting"), T, "older locus noted", mark)
+    assert "older locus" in ignored.summary and ignored.data["held"] == held
+    snap = client.snapshot
+    assert snap.phase.value == "joined" and snap.stale_loci == 1
+    assert snap.locus_sequence == held
+    await watch.count(kind(EventKind.RTT, "default"), 2, T, "default still up", watch.mark())
+    assert client.snapshot.channel("default").connects == 1
+
+
+async def test_shutdown_frame_on_a_socket_that_is_not_online() -> None:
+    """A server whose first frame is `shutdown`: reported, no switchover, never online."""
+    seen: list[str] = []
+    connections = 0
+
+    async def handler(ws) -> None:  # type: ignore[no-untyped-def]
+        nonlocal connections
+        connections += 1
+        await ws.recv()  # the authorization frame
+        await ws.send(json.dumps({"id": "s1", "type": "shutdown"}))
+        await ws.send(json.dumps({"id": "b1", "data": {"eventType": "mercury.buffer_state"}}))
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                pass
+
+    class Record(Listener):
+        def bad_input(self, message: str) -> None:
+            seen.append(message)
+
+        def shutdown(self) -> None:
+            seen.append("SWITCHOVER STARTED")
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        conn = Connection(TEST.with_(connect_timeout=0.5), USER, Record())
+        await conn.open(f"ws://127.0.0.1:{port}/x")
+        outcome = await conn.run()
+    assert not outcome.online and outcome.by_client  # timed out waiting for online
+    assert "SWITCHOVER STARTED" not in seen and connections == 1
+    assert any("shutdown frame on a socket that is not online" in m for m in seen)
+    assert any("first frame was not mercury.buffer_state" in m for m in seen)
+
+
+async def test_503_without_retry_after_waits_the_default(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("noretryafter", lobby=True, webinar=False)
+    await client.join("noretryafter")
+    await watch.until(lambda s: s.badge == "Lobby", T, "lobby")
+    await host.fault("token", "error", status=503, count=1, retry_after=False)
+    await host.admit("noretryafter")
+    retry = await watch.event(kind(EventKind.RETRY, "http", what="token"), T, "retried")
+    assert retry.data["delay"] == TEST.locus_retry_delay
+    assert retry.data["source"] == "no Retry-After: default"
+    await watch.until(online("default"), T, "online: nothing lost")
+
+
+async def test_device_answer_without_features(sim, host, make_client) -> None:
+    await host.features(False)  # the device the fault answers with does not enforce tokens
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{sim.base_url}/wdm/api/v1/devices",
+            json={"name": "x", "deviceType": "WEB"},
+            headers={"Authorization": f"Bearer {USER_TOKEN}"},
+        )
+    device = answer.json()
+    device.pop("features", None)
+    await host.fault("device", "body", body_text=json.dumps(device), count=1)
+    client, watch = make_client()
+    await host.create_meeting("nofeatures", lobby=False, webinar=False)
+    await client.join("nofeatures")
+    await watch.until(online("default", confirmed=False), T, "default online")
+    note = next(e for e in watch.events if kind(EventKind.BAD_INPUT, "device")(e))
+    assert "no features" in note.summary and "taken as off" in note.summary
+    snap = client.snapshot
+    assert snap.jwt_feature is False and snap.features_note == note.summary
+    assert snap.channel("default").state.value == "online"  # the app carries on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.events import ChannelState, EventKind, MeetingSnapshot
 
-from .helpers import T, admitted_online, channel, kind, online, state_is
+from .helpers import T, admitted_online, channel, kind, online, panelist_in_practice, state_is
 
 PRACTICE = "llm-practice-session"
 
@@ -146,3 +146,61 @@ async def test_p6_practice_register_5xx_shows_error_then_retries(sim, host, make
     assert "500" in err.summary
     await watch.until(online("practice"), T, "the next attempt succeeds")
     assert channel(sim.state_view("p6"), pid, "practice")["registrations"] == 1
+
+
+def transcription_holders(state: dict, pid: str) -> list[str]:  # type: ignore[type-arg]
+    """Which of this participant's live sockets hold a transcription subscription."""
+    return [
+        name
+        for name in ("default", "practice")
+        for sock in channel(state, pid, name)["sockets"]
+        if "transcription" in sock["subscriptions"] and not sock.get("draining")
+    ]
+
+
+async def test_p7_default_drops_practice_socket_stays_up(sim, host, make_client) -> None:
+    client, watch = make_client()
+    pid = await panelist_in_practice(client, watch, host, "p7")
+    practice_sock = channel(sim.state_view("p7"), pid, "practice")["sockets"][0]["id"]
+    mark = watch.mark()
+    # 4000: the default stays offline (replaced), so "later" is as long as we like
+    await host.socket("p7", "default", "close", code=4000, reason="replaced")
+    await watch.until(state_is("default", ChannelState.REPLACED), T, "default replaced")
+    await watch.count(kind(EventKind.RTT, "practice"), 2, T, "practice keeps pinging", mark)
+    assert client.snapshot.channel("practice").state is ChannelState.ONLINE
+    assert not [e for e in watch.events[mark:] if kind(EventKind.CLOSED, "practice")(e)]
+    socks = channel(sim.state_view("p7"), pid, "practice")["sockets"]
+    assert [s["id"] for s in socks] == [practice_sock]  # the very same socket
+    # only a *new* practice connect waits for the default
+    await host.socket("p7", "practice", "reset")
+    await watch.until(state_is("practice", ChannelState.WAITING), T, "practice waits")
+    client.reconnect("default")
+    await watch.until(online("default", confirmed=False), T, "default back")
+    await watch.until(online("practice"), T, "then practice, subscribed")
+
+
+async def test_p8_transcription_on_the_publish_transport_only(sim, host, make_client) -> None:
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "p8", lobby=False)
+    assert transcription_holders(sim.state_view("p8"), pid) == ["default"]
+    await host.practice_session("p8", True)
+    await host.set_roles("p8", pid, ["PANELIST"])
+    await watch.until(online("practice"), T, "practice online and subscribed")
+    await watch.until(
+        lambda s: "transcription" not in s.channel("default").confirmed, T, "moved off default"
+    )
+    snap = client.snapshot
+    assert snap.channel("practice").publish_transport and snap.channel("practice").announced
+    assert not snap.channel("default").publish_transport
+    assert transcription_holders(sim.state_view("p8"), pid) == ["practice"]  # once, not twice
+    await host.transcription("p8", 20)
+    mark = watch.mark()
+    await watch.count(kind(EventKind.TRANSCRIPT, "practice"), 3, T, "captions on practice", mark)
+    assert not [e for e in watch.events[mark:] if kind(EventKind.TRANSCRIPT, "default")(e)]
+    # the practice session ends: the subscription moves back to the default socket
+    await host.practice_session("p8", False)
+    await watch.until(online("default"), T, "default subscribed again")
+    await watch.until(state_is("practice", ChannelState.OFFLINE), T, "practice closed")
+    assert transcription_holders(sim.state_view("p8"), pid) == ["default"]
+    after = watch.mark()
+    await watch.count(kind(EventKind.TRANSCRIPT, "default"), 3, T, "captions on default", after)

@@ -77,6 +77,8 @@ async def test_r3_left_meeting_never_reacts_to_the_next_one(sim, host, make_clie
         (4000, "server restarting", False, ChannelState.REPLACED),
         (1000, "pong not received", True, ChannelState.ONLINE),
         (1003, "unsupported data", False, ChannelState.CLOSED),
+        # 4001 on the active socket with no shutdown before it: permanent (mercury.js)
+        (4001, "shutdown", False, ChannelState.CLOSED),
     ],
 )
 async def test_r4_close_code_decisions(
@@ -139,3 +141,61 @@ async def test_r6_backoff_schedule_while_server_is_down_and_leave_cancels_retry(
     ]
     assert channel(sim.state_view("r6"), pid, "default")["sockets"] == []
     assert client.snapshot.channel("default").state is ChannelState.OFFLINE
+
+
+async def test_r7_shutdown_switchover_make_before_break(sim, host, make_client) -> None:
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "r7", lobby=False)
+    await host.transcription("r7", 50)
+    old = channel(sim.state_view("r7"), pid, "default")["sockets"][0]["id"]
+    mark = watch.mark()
+    await host.socket("r7", "default", "shutdown")
+    await watch.event(
+        lambda e: kind(EventKind.SWITCHOVER, "default")(e) and "replacement online" in e.summary,
+        T,
+        "replacement online",
+        mark,
+    )
+    retired = await watch.event(
+        lambda e: kind(EventKind.CLOSED, "default")(e) and e.data.get("retired") is True,
+        T,
+        "the old socket's 4001",
+        mark,
+    )
+    assert retired.data["code"] == 4001 and "nothing" in retired.data["action"]
+    socks = channel(sim.state_view("r7"), pid, "default")["sockets"]
+    assert [s["subscriptions"] for s in socks] == [["transcription"]] and socks[0]["id"] != old
+    window = watch.events[mark:]
+    # never left online: no reconnect, no retry, no state change of the channel
+    assert not [e for e in window if e.channel == "default" and e.kind is EventKind.STATE
+                and "online ->" in e.summary]  # fmt: skip
+    assert not [e for e in window if kind(EventKind.RETRY, "default")(e)]
+    snap = client.snapshot.channel("default")
+    assert snap.switchovers == 1 and snap.reconnects == 0 and snap.state is ChannelState.ONLINE
+    # captions carry on: the replacement was subscribed before the old socket went
+    subscribed = next(i for i, e in enumerate(window) if "subscription requested" in e.summary)
+    closed_at = window.index(retired)
+    assert subscribed < closed_at
+    after = watch.mark()
+    await watch.count(kind(EventKind.TRANSCRIPT, "default"), 3, T, "captions go on", after)
+
+
+async def test_r8_lost_without_close_frame_is_1006(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await admitted_online(client, watch, host, "r8", lobby=False)
+    for name in ("default", "device"):
+        mark = watch.mark()
+        await host.socket("r8", name, "reset")
+        closed = await watch.event(kind(EventKind.CLOSED, name), T, f"{name} closed", mark)
+        assert closed.data["code"] == 1006 and closed.data["action"] == "reconnect"
+        assert "1006" in closed.summary and "None" not in closed.summary
+        await watch.until(
+            lambda s, n=name: (
+                s.channel(n).state is ChannelState.ONLINE and s.channel(n).last_close is not None
+            ),
+            T,
+            f"{name} back",
+        )
+        last = client.snapshot.channel(name).last_close
+        assert last is not None and last.code == 1006
+        assert client.snapshot.to_json()["channels"][name]["last_close"]["code"] == 1006

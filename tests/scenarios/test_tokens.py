@@ -144,3 +144,64 @@ async def test_t4_practice_refresh_keeps_each_token_in_its_slot(sim, host, make_
     assert types == {DEFAULT, PRACTICE}
     assert channel(sim.state_view("t4"), pid, "default")["registrations"] == 1
 
+
+async def test_t5_feature_off_no_token_no_header_no_subscription(sim, host, make_client) -> None:
+    await host.features(False)  # before the device registers: its answer says off
+    client, watch = make_client()
+    await host.create_meeting("t5", lobby=True, webinar=False)
+    await client.join("t5")
+    assert client.snapshot.jwt_feature is False  # shown, for the monitor to say so
+    assert any(kind(EventKind.FEATURE, "device", on=False)(e) for e in watch.events)
+    await watch.until(lambda s: s.badge == "Lobby", T, "in lobby")
+    await host.admit("t5")
+    await watch.until(online("default", confirmed=False), T, "default online without a token")
+    await watch.until(lambda s: s.captions == "on", T, "captions turned on anyway")
+    await watch.count(kind(EventKind.RTT, "default"), 2, T, "time passes", watch.mark())
+    state = sim.state_view("t5")
+    pid = client.snapshot.participant_id
+    assert issued(state, pid, DEFAULT) == 0  # no token fetched (none came with the join)
+    assert client.tokens.get(DEFAULT) is None
+    socks = channel(state, pid, "default")["sockets"]
+    assert [s["subscriptions"] for s in socks] == [[]]  # no subscription request
+    snap = client.snapshot.channel("default")
+    assert snap.subscriptions == () and snap.requested == ()
+    # the toggle is re-read on a device refresh (PUT {deviceUrl})
+    await host.features(True)
+    await client.refresh_device()
+    assert client.snapshot.jwt_feature is True
+    await watch.until(online("default"), T, "subscribed once the feature is on")
+
+
+async def test_t6_token_503_retried_once_after_retry_after(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("t6", lobby=True, webinar=False)
+    await client.join("t6")
+    await watch.until(lambda s: s.badge == "Lobby", T, "in lobby")
+    await host.fault("token", "error", status=503, count=1, retry_after=1)
+    mark = watch.mark()
+    await host.admit("t6")
+    retry = await watch.event(kind(EventKind.RETRY, "http", what="token"), T, "one retry", mark)
+    assert retry.data["status"] == 503 and retry.data["delay"] == 1.0
+    assert retry.data["source"] == "Retry-After"
+    await watch.until(online("default"), T, "online after the retry")
+    calls = [e for e in watch.events[mark:] if kind(EventKind.HTTP, "http", what="token")(e)]
+    assert [e.data["status"] for e in calls] == [503, 200]  # once, not hammered
+    assert calls[1].t - calls[0].t >= 0.95  # waited the server's Retry-After
+    pid = client.snapshot.participant_id
+    assert issued(sim.state_view("t6"), pid, DEFAULT) == 1
+    assert not [e for e in watch.events[mark:] if kind(EventKind.ERROR, "default")(e)]
+
+
+async def test_t6_two_503_in_a_row_fail_that_request_then_backoff(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("t6b", lobby=True, webinar=False)
+    await client.join("t6b")
+    await watch.until(lambda s: s.badge == "Lobby", T, "in lobby")
+    await host.fault("token", "error", status=429, count=2, retry_after=False)
+    mark = watch.mark()
+    await host.admit("t6b")
+    err = await watch.event(kind(EventKind.ERROR, "default"), T, "that request fails", mark)
+    assert "429" in err.summary
+    await watch.until(online("default"), T, "the channel's backoff retry succeeds")
+    retries = [e for e in watch.events[mark:] if kind(EventKind.RETRY, "http", what="token")(e)]
+    assert len(retries) == 1 and retries[0].data["source"] == "no Retry-After: default"
