@@ -1,0 +1,478 @@
+"""The real Webex JS SDK as a dcmon client: owns the Node driver process (start, health,
+stop by PID, stderr kept for the log) and turns its JSON lines into the core's events and
+snapshots (`sdk_translate.SdkTranslator`).
+
+Faults the SDK cannot do on its own socket (a client-side drop) are asked of the simulator's
+control API (`/sim/sockets`), which breaks the SDK's real TCP connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from app.clients.interface import Command, UnsupportedCommand
+from app.clients.sdk_setup import DriverHome, check_sdk_dir, ensure_driver, find_node
+from app.clients.sdk_translate import SDK_CAPABILITIES, SdkTranslator
+from app.core.channel import CommandError
+from app.core.events import ChannelName, CoreEvent, EventKind, Hub, MeetingSnapshot
+from app.core.meeting import JoinError
+from app.core.redact import redact_text
+from app.core.tokens import mask
+
+log = logging.getLogger("app.clients.sdk")
+
+READY_TIMEOUT = 60.0  # node + requiring the SDK takes a few seconds on a slow machine
+COMMAND_TIMEOUT = 45.0
+QUIT_TIMEOUT = 8.0
+STDERR_KEEP = 400
+_SIM_ACTIONS = {"reset": "reset", "halfopen": "halfopen", "close": "close"}
+
+
+class DriverError(RuntimeError):
+    """The driver process could not start, died, or broke the line protocol."""
+
+
+class SdkClient:
+    kind = "sdk"
+    capabilities = SDK_CAPABILITIES
+
+    def __init__(
+        self,
+        server: str,
+        user_token: str,
+        display_name: str = "dcmon",
+        sdk_dir: str | os.PathLike[str] | None = None,
+        home: DriverHome | None = None,
+        sim: Any = None,  # a SimControl on `server`, for the faults the SDK cannot do
+        automatic_llm: bool = True,
+        captions: bool = True,
+        settings: Any = None,  # accepted for the window's factory; the SDK has its own timings
+    ) -> None:
+        if not user_token:
+            raise ValueError("a user token is needed (any non-empty string for the simulator)")
+        self._server = server.rstrip("/")
+        self._token = user_token
+        self.display_name = display_name
+        self.sdk_dir = check_sdk_dir(sdk_dir) if sdk_dir else None
+        self._home = home
+        self._sim = sim
+        self._own_sim = False
+        self.automatic_llm = automatic_llm
+        self.auto_captions = captions
+        self.settings = settings
+        self.hub = Hub()
+        self.translator = SdkTranslator(self._server)
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_KEEP)
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._stderr: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[dict[str, Any]] | None = None
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._next_id = 0
+        self._started = False
+        self._starting: asyncio.Task[None] | None = None
+        self._closed = False
+        self._publish_pending = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:  # never the user token
+        return f"SdkClient({self._server}, sdk={self.version}, pid={self.pid})"
+
+    # -- facts ------------------------------------------------------------------------------
+    @property
+    def server(self) -> str:
+        return self._server
+
+    @property
+    def version(self) -> str:
+        return self.translator.sdk_version or "?"
+
+    @property
+    def label(self) -> str:
+        where = f" from {self.sdk_dir}" if self.sdk_dir else ""
+        return f"webex {self.version}{where}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    @property
+    def snapshot(self) -> MeetingSnapshot:
+        return self.translator.snapshot
+
+    # -- process ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the driver, then `start` (webex instance, catalog, device, mercury)."""
+        if self._started:
+            return
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start())
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if starting.done() and self._starting is starting:
+                self._starting = None
+
+    async def _start(self) -> None:
+        if self._closed:
+            raise JoinError("the SDK client is closed")
+        home = self._home or await ensure_driver(self._install_progress)
+        node = find_node()
+        # the network guard first: it refuses (and reports) any non-loopback lookup/connect
+        guard = home.folder / "netguard.js"
+        argv = [node, *(["-r", str(guard)] if guard.is_file() else []), str(home.entry)]
+        if self.sdk_dir is not None:
+            argv += ["--sdk", str(self.sdk_dir)]
+        env = dict(os.environ)
+        env.pop("DCMON_USER_TOKEN", None)  # the driver gets the token in `start`, not its env
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=str(home.folder),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                limit=8 << 20,
+                start_new_session=True,  # Ctrl+C in a terminal reaches us, not the driver
+            )
+        except OSError as exc:
+            raise JoinError(f"could not start the SDK driver ({node}): {exc}") from None
+        self._emit(self.translator.note("meeting", f"SDK driver started (pid {self._proc.pid})"))
+        self._reader = loop.create_task(self._read_stdout(), name="sdk-stdout")
+        self._stderr = loop.create_task(self._read_stderr(), name="sdk-stderr")
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await self._ready
+        except TimeoutError:
+            await self._kill()
+            raise JoinError(self._died(f"no `ready` line within {READY_TIMEOUT:g} s")) from None
+        except DriverError as exc:
+            raise JoinError(str(exc)) from None
+        result = await self._call(
+            "start",
+            server=self._server,
+            token=self._token,
+            displayName=self.display_name,
+            automaticLLM=self.automatic_llm,
+            captions=self.auto_captions,
+        )
+        if not result.get("ok"):
+            raise JoinError(f"the SDK could not start on {self._server}: {result.get('error')}")
+        self._started = True
+
+    def _install_progress(self, fraction: float, message: str) -> None:
+        self._emit(
+            self.translator.note(
+                "meeting", f"SDK setup {fraction:.0%}: {message}", progress=fraction
+            )
+        )
+
+    async def _read_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        stream = self._proc.stdout
+        try:
+            while True:
+                raw = await stream.readline()
+                if not raw:
+                    break
+                self._line(raw)
+        except (ValueError, asyncio.LimitOverrunError) as exc:  # a line over the limit
+            self._emit(
+                self.translator.note("meeting", f"driver line too long: {exc}", EventKind.ERROR)
+            )
+        finally:
+            code = await self._proc.wait()
+            self._gone(code)
+
+    def _line(self, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace").strip()
+        if not text:
+            return
+        try:
+            line = json.loads(text)
+        except ValueError:
+            self.stderr_tail.append("stdout: " + redact_text(text))
+            return
+        if not isinstance(line, dict):
+            return
+        ev = line.get("ev")
+        if ev == "ready" and self._ready is not None and not self._ready.done():
+            self._ready.set_result(line)
+        if ev == "result":
+            future = self._pending.pop(line.get("id"), None)  # type: ignore[arg-type]
+            if future is not None and not future.done():
+                future.set_result(line)
+        for event in self.translator.feed(line):
+            self._emit(event)
+        self._publish()
+
+    async def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        while True:
+            raw = await self._proc.stderr.readline()
+            if not raw:
+                return
+            text = redact_text(raw.decode("utf-8", errors="replace").rstrip())
+            self.stderr_tail.append(text)
+            log.debug("sdk driver: %s", text)
+
+    def _gone(self, code: int) -> None:
+        why = self._died(f"exited with {code}")
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(DriverError(why))
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result({"ok": False, "error": why})
+        self._pending.clear()
+        if not self._closed:
+            for event in self.translator.feed({"ev": "exit", "code": code}):
+                self._emit(event)
+            self._emit(self.translator.note("meeting", why, EventKind.ERROR))
+            self._publish()
+
+    def _died(self, what: str) -> str:
+        tail = [line for line in self.stderr_tail if line.strip()][-6:]
+        return f"SDK driver {what}" + (": " + " | ".join(tail) if tail else "")
+
+    async def _call(
+        self, cmd: str, timeout: float = COMMAND_TIMEOUT, **fields: Any
+    ) -> dict[str, Any]:
+        if not self.alive or self._proc is None or self._proc.stdin is None:
+            return {"ok": False, "error": self._died("is not running")}
+        self._next_id += 1
+        ident = self._next_id
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        payload = {"id": ident, "cmd": cmd, **{k: v for k, v in fields.items() if v is not None}}
+        shown = {k: (mask(v) if k == "token" else v) for k, v in payload.items()}
+        log.debug("sdk driver <- %s", shown)
+        try:
+            self._proc.stdin.write((json.dumps(payload) + "\n").encode())
+            await self._proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            self._pending.pop(ident, None)
+            return {"ok": False, "error": self._died(f"stdin closed ({exc})")}
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            self._pending.pop(ident, None)
+            return {"ok": False, "error": f"no result for {cmd!r} within {timeout:g} s"}
+
+    # -- commands ---------------------------------------------------------------------------
+    async def join(self, meeting_id: str, display_name: str | None = None) -> None:
+        await self.start()
+        if (
+            self.translator.snapshot.meeting_id
+            and not self.translator.snapshot.phase.value == "left"
+        ):
+            await self.leave()
+        for event in self.translator.joining(meeting_id):
+            self._emit(event)
+        self._publish()
+        result = await self._call(
+            "join", meeting=meeting_id, displayName=display_name or self.display_name
+        )
+        if not result.get("ok"):
+            message = f"could not join {meeting_id!r}: {result.get('error')}"
+            self._emit(self.translator.note("meeting", message, EventKind.ERROR))
+            raise JoinError(message)
+        await self._learn_participant(meeting_id)
+
+    async def _learn_participant(self, meeting_id: str) -> None:
+        """When the driver's lines did not name our participant, ask the simulator (the
+        participant whose name is ours and who has not left), for host actions and faults."""
+        if self.translator.snapshot.participant_id is not None or self._sim is None:
+            return
+        try:
+            state = await self._sim.state(meeting_id)
+        except Exception:  # not the simulator, or not reachable: leave it unknown
+            return
+        people = [
+            p
+            for p in state.get("participants", [])
+            if p.get("phase") != "left" and p.get("displayName") == self.display_name
+        ]
+        if len(people) == 1:
+            self.translator.learn_participant(str(people[0]["participantId"]))
+            self._publish()
+
+    async def leave(self) -> None:
+        events = self.translator.leaving()
+        if not events:
+            return
+        for event in events:
+            self._emit(event)
+        result = await self._call("leave")
+        if not result.get("ok"):
+            self._emit(
+                self.translator.note("meeting", f"leave: {result.get('error')}", EventKind.ERROR)
+            )
+        self._publish()
+
+    async def captions(self, on: bool) -> None:
+        result = await self._call("captions", on=on)
+        if not result.get("ok"):
+            raise CommandError(f"captions {'on' if on else 'off'}: {result.get('error')}")
+
+    def drop(self, channel: ChannelName | str, how: str) -> asyncio.Task[Any]:
+        """The SDK cannot break its own socket: the simulator's fault proxy does (server side)."""
+        name = ChannelName(channel)
+        action = _SIM_ACTIONS.get(how)
+        if action is None:
+            raise CommandError(f"unknown drop {how!r}; one of {', '.join(_SIM_ACTIONS)}")
+        snap = self.snapshot
+        if self._sim is None or not snap.meeting_id:
+            raise CommandError(f"drop {name.value}: needs the simulator and a joined meeting")
+        self._emit(
+            self.translator.note(
+                name.value,
+                f"{how} of the SDK's {name.value} socket asked of the simulator",
+                EventKind.STATE,
+                how=how,
+                via="simulator",
+            )
+        )
+        coro = self._sim.socket(
+            snap.meeting_id,
+            name.value,
+            action,
+            participant_id=snap.participant_id,
+            **({"code": 1000, "reason": "dropped by dcmon"} if action == "close" else {}),
+        )
+        return self._spawn(coro, f"drop {name.value}")
+
+    def reconnect(self, channel: ChannelName | str) -> asyncio.Task[Any]:
+        name = ChannelName(channel)
+
+        async def run() -> None:
+            result = await self._call("reconnect", channel=name.value)
+            if not result.get("ok"):
+                raise CommandError(f"reconnect {name.value}: {result.get('error')}")
+
+        return self._spawn(run(), f"reconnect {name.value}")
+
+    def resubscribe(self, channel: ChannelName | str) -> None:
+        raise UnsupportedCommand(
+            Command.RESUBSCRIBE, self.capabilities.why_not(Command.RESUBSCRIBE) or ""
+        )
+
+    async def refresh_token(self, token_type: str) -> Any:
+        raise UnsupportedCommand(
+            Command.REFRESH_TOKEN, self.capabilities.why_not(Command.REFRESH_TOKEN) or ""
+        )
+
+    async def close(self) -> None:
+        """Leave if joined, `quit` (the driver unregisters), then stop the process by PID."""
+        if self._closed:
+            return
+        if self._starting is not None:
+            with contextlib.suppress(BaseException):
+                await self._starting
+        if self.alive:
+            with contextlib.suppress(Exception):
+                await self.leave()
+            await self._call("quit", timeout=QUIT_TIMEOUT)
+        self._closed = True
+        await self._kill()
+        for task in (self._reader, self._stderr, *self._tasks):
+            if task is not None and not task.done():
+                task.cancel()
+        for task in (self._reader, self._stderr):
+            if task is not None:
+                with contextlib.suppress(BaseException):
+                    await task
+        if self._own_sim and self._sim is not None:
+            with contextlib.suppress(Exception):
+                await self._sim.aclose()
+        self._publish_now()
+
+    async def _kill(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(QUIT_TIMEOUT):
+                await proc.wait()
+                return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if proc.returncode is not None:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)  # by PID: only the process we started
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3.0):
+                    await proc.wait()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _emit(self, event: CoreEvent) -> None:
+        self.hub.emit(event)
+
+    def _publish(self) -> None:
+        if self._publish_pending:
+            return
+        self._publish_pending = True
+        try:
+            asyncio.get_running_loop().call_soon(self._publish_now)
+        except RuntimeError:
+            self._publish_now()
+
+    def _publish_now(self) -> None:
+        self._publish_pending = False
+        self.hub.publish(self.snapshot)
+
+    def _spawn(self, coro: Any, label: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=f"sdk-{label}")
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self._emit(
+                    self.translator.note("meeting", f"{label}: {t.exception()}", EventKind.ERROR)
+                )
+                self._publish()
+
+        task.add_done_callback(done)
+        return task
+
+
+def sdk_client(
+    server: str,
+    user_token: str,
+    display_name: str = "dcmon",
+    sdk_dir: str | os.PathLike[str] | None = None,
+    sim: Any = None,
+    **kw: Any,
+) -> SdkClient:
+    """An SdkClient with its own SimControl on `server` when none is given."""
+    own = sim is None
+    if own:
+        from app.sim import SimControl
+
+        sim = SimControl(server)
+    client = SdkClient(server, user_token, display_name, sdk_dir, sim=sim, **kw)
+    client._own_sim = own
+    return client
+
+
+def driver_path_hint() -> Path | None:
+    from app.clients.sdk_setup import bundled_driver
+
+    return bundled_driver()
