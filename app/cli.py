@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from app.core.events import CoreEvent, MeetingSnapshot
 
+from app.analysis import cli as analysis_cli
 from app.scenario import cli as scenario_cli
 
 DEFAULT_USER_TOKEN = "dcmon-demo-user"  # any non-empty token works against the simulator
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--profile", default="demo", choices=["sdk", "demo", "test"])
     scenario_cli.add_parser(sub)
+    analysis_cli.add_parsers(sub)  # incidents, compare (issue 13)
     return parser
 
 
@@ -139,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_async(_demo(args))
         if command == "scenario":
             return scenario_cli.run(args)
+        if command == "incidents":
+            return analysis_cli.run_incidents(args)
+        if command == "compare":
+            return analysis_cli.run_compare(args)
         return _gui(args)
     except KeyboardInterrupt:
         return 130
@@ -197,6 +203,10 @@ async def _join(args: argparse.Namespace) -> int:
         return 2
     printer = TimelinePrinter(json_lines=args.json)
     client.hub.on_event(printer.event)
+    from app.analysis.live import IncidentPrinter
+
+    incidents = IncidentPrinter(json_lines=args.json)  # one line per incident as it settles
+    client.hub.on_event(incidents.event)
     client.hub.on_snapshot(printer.snapshot)
     stop = asyncio.Event()
     _stop_on_signals(stop)
@@ -211,6 +221,7 @@ async def _join(args: argparse.Namespace) -> int:
         status = 1
     finally:
         await client.close()
+        incidents.finish()
         if recorder is not None:
             recorder.close()
     return status

@@ -8,6 +8,8 @@ Format (version 1), one JSON object per line, each with a "type":
     {"type": "latency", "seq": 7, "t": 1.2, "wall": ..., "generation": 1,
      "channel": "default", "ms": 0.41}                  # one per ping round trip (an rtt event)
     {"type": "snapshot", "wall": ..., ...MeetingSnapshot.to_json()...}  # when it visibly changed
+    {"type": "action", ...Action.to_json()...}         # a client / host / fault / socket command
+    {"type": "incident", ...Incident.to_json()...}     # at close: each incident of the session
 
 "event" and "snapshot" lines are exactly what `python -m app join --json` prints, so such a
 capture loads too (without a header; the loader says so). The recorder flushes every line:
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 from app.core.events import CoreEvent, EventKind, Hub, MeetingSnapshot
+from app.core.incidents import Action, IncidentTracker
 
 if TYPE_CHECKING:
     from app.core.meeting import MeetingClient
@@ -89,6 +92,8 @@ class Session:
     snapshots: tuple[SnapshotRecord, ...]
     problems: tuple[str, ...] = ()  # what was tolerated (truncated last line, no header ...)
     truncated: bool = False
+    actions: tuple[Action, ...] = ()  # what the user (or the scenario) did, when
+    incidents: tuple[Mapping[str, Any], ...] = ()  # as written at close (Incident.to_json())
 
     def timeline(self) -> list[CoreEvent]:
         """Every event in order, ping round trips included, ready for the same listeners."""
@@ -123,6 +128,7 @@ class Recorder:
         self.lines = 0
         self.error: str | None = None
         self._digest: object = None
+        self.incidents = IncidentTracker()  # written at close: recordings carry incidents
         header = {
             "type": "header",
             "format": FORMAT,
@@ -145,6 +151,7 @@ class Recorder:
         self.close()
 
     def event(self, event: CoreEvent) -> None:
+        self.incidents.feed(event)
         if event.kind is EventKind.RTT and isinstance(event.data.get("rtt_ms"), int | float):
             self._write(
                 {
@@ -160,6 +167,11 @@ class Recorder:
         else:
             self._write({"type": "event", **event.to_json()})
 
+    def action(self, action: Action) -> None:
+        """A command the user took (app.scenario.actionlog), for causes and from_session."""
+        self.incidents.add_action(action)
+        self._write({"type": "action", **action.to_json()})
+
     def snapshot(self, snap: MeetingSnapshot) -> None:
         digest = _digest(snap)
         if digest != self._digest:  # frame counters alone do not make a new line
@@ -169,6 +181,10 @@ class Recorder:
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        if self._unsubscribe:  # once: the incidents as the session ends
+            self.incidents.finish()
+            for incident in self.incidents.incidents():
+                self._write({"type": "incident", **incident.to_json()})
         self._unsubscribe = []
         if self._own and not self._out.closed:
             self._out.close()
@@ -314,6 +330,8 @@ class _Reader:
         self.snapshots: list[SnapshotRecord] = []
         self.problems: list[str] = []
         self.truncated = False
+        self.actions: list[Action] = []
+        self.incidents: list[Mapping[str, Any]] = []
 
     def fail(self, line: int, message: str) -> SessionFormatError:
         return SessionFormatError(self.path, line, message)
@@ -334,6 +352,13 @@ class _Reader:
                 raise self.fail(line, "snapshot: 'wall' must be a number")
             data = {k: v for k, v in record.items() if k not in ("type", "wall")}
             self.snapshots.append(SnapshotRecord(record["wall"], data))
+        elif kind == "action":
+            try:
+                self.actions.append(Action.from_json(record))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise self.fail(line, f"action: {exc!r}") from None
+        elif kind == "incident":
+            self.incidents.append({k: v for k, v in record.items() if k != "type"})
         else:
             self.problems.append(f"line {line}: record type {kind!r} skipped (newer dcmon?)")
 
@@ -389,6 +414,8 @@ class _Reader:
             tuple(self.snapshots),
             tuple(self.problems),
             self.truncated,
+            tuple(self.actions),
+            tuple(self.incidents),
         )
 
 
