@@ -1,26 +1,29 @@
-"""Menus and keyboard shortcuts for the common actions (one place to read them all)."""
+"""Menus and keyboard shortcuts for the common actions (one place to read them all).
+
+Takes the small `MenuHost` interface (parts.py), never the window class itself.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.core.events import ChannelName
 from app.core.locus import DEFAULT_TOKEN, PRACTICE_TOKEN
-from app.ui.about import show_about
+from app.ui.about import show_about, show_glossary, show_shortcuts
+from app.ui.confirm import KINDS
+from app.ui.parts import MenuHost
 
-if TYPE_CHECKING:
-    from app.ui.window import MainWindow
 
-
-def build_menus(w: MainWindow) -> dict[str, Any]:
+def build_menus(w: MenuHost) -> dict[str, Any]:
     bar = w.menuBar()
     out: dict[str, Any] = {}
 
     def add(menu: Any, name: str, text: str, keys: str | None, slot: Callable[[], Any]) -> QAction:
-        act = QAction(text, w)
+        act = QAction(text, bar)
+        act.setObjectName(f"act_{name}")
         if keys:
             act.setShortcut(QKeySequence(keys))
         act.triggered.connect(lambda _=False: slot())
@@ -32,7 +35,7 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
     file_menu = bar.addMenu("&File")
     # Ctrl+R is Reconnect default (Channels menu), hence Ctrl+Alt+R
     add(file_menu, "run_scenario", "Run scenario…", "Ctrl+Alt+R", w.scenario.choose_file)
-    record = QAction("Record session…", w, checkable=True)
+    record = QAction("Record session…", bar, checkable=True)
     record.setShortcut(QKeySequence("Ctrl+Shift+S"))
     record.triggered.connect(w.recording.toggle)  # checked: ask for a file; unchecked: stop
     w.recording.action = record
@@ -64,46 +67,28 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
     add(meeting, "join", "Join", "Ctrl+J", w.meeting.join)
     add(meeting, "leave", "Leave", "Ctrl+Shift+L", w.meeting.leave)
     meeting.addSeparator()
-    add(
-        meeting,
-        "refresh_default",
-        "Refresh default token",
-        "Ctrl+T",
-        lambda: w.tokens.refresh(DEFAULT_TOKEN),
-    )
-    add(
-        meeting,
-        "refresh_practice",
-        "Refresh practice token",
-        "Ctrl+Shift+T",
-        lambda: w.tokens.refresh(PRACTICE_TOKEN),
-    )
+    for name, text, keys, kind in (
+        ("refresh_default", "Refresh default token", "Ctrl+T", DEFAULT_TOKEN),
+        ("refresh_practice", "Refresh practice token", "Ctrl+Shift+T", PRACTICE_TOKEN),
+    ):
+        add(meeting, name, text, keys, lambda k=kind: w.tokens.refresh(k))
 
     channels = bar.addMenu("&Channels")
     out["channels_menu"] = channels
+    # menu entries that stand for a button: modes.py enables them as the button is
+    buttons: dict[str, Any] = {}
+    out["action_buttons"] = buttons
     for ch, key in ((ChannelName.DEFAULT, ""), (ChannelName.PRACTICE, "Shift+")):
         card = cards[ch]
-        add(
-            channels,
-            f"drop_{ch.value}",
-            f"Drop {ch.value}",
-            f"Ctrl+{key}D",
-            lambda c=card: c.drop_button.click(),
-        )
-        add(
-            channels,
-            f"reconnect_{ch.value}",
-            f"Reconnect {ch.value}",
-            f"Ctrl+{key}R",
-            lambda c=ch: w.session.reconnect(c),
-        )
-        add(
-            channels,
-            f"resubscribe_{ch.value}",
-            f"Resubscribe {ch.value}",
-            f"Ctrl+{key}U",
-            lambda c=ch: w.session.resubscribe(c),
-        )
+        for verb, letter, button in (
+            ("drop", "D", card.drop_button),
+            ("reconnect", "R", card.reconnect_button),
+            ("resubscribe", "U", card.resub_button),
+        ):
+            name = f"{verb}_{ch.value}"
+            text = f"{verb.capitalize()} {ch.value}" + ("…" if verb == "drop" else "")
+            add(channels, name, text, f"Ctrl+{key}{letter}", button.click)
+            buttons[name] = button
         channels.addSeparator()
 
     host = bar.addMenu("&Host")
@@ -116,6 +101,7 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
         ("Practice off", "Practice session off", "Ctrl+Alt+O"),
     ):
         add(host, f"host_{name}", text, keys, lambda n=name: w.host.buttons[n].click())
+        buttons[f"host_{name}"] = w.host.buttons[name]
     add(host, "host_reset", "Reset all faults", "Ctrl+Shift+F", w.host.reset_faults)
 
     log = bar.addMenu("&Log")
@@ -140,6 +126,7 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
         "Ctrl+H",
         lambda: w.shown_log.heartbeats.toggle(),
     )
+    add(log, "follow", "Follow the newest event", None, lambda: w.shown_log.set_follow(True))
 
     view = bar.addMenu("&View")
     for dock in w.docks.values():
@@ -148,13 +135,49 @@ def build_menus(w: MainWindow) -> dict[str, Any]:
     add(view, "reset_layout", "Reset layout", None, w.reset_layout)
 
     options = bar.addMenu("&Options")
-    confirm = QAction("Confirm destructive actions", w, checkable=True)
+    confirm = QAction("Confirm destructive actions", bar, checkable=True)
     confirm.setChecked(w.confirm.enabled)
     confirm.toggled.connect(w.confirm.set_enabled)
     w.confirm.changed.connect(confirm.setChecked)
     options.addAction(confirm)
     out["confirm"] = confirm
+    ask = options.addMenu("Ask before")
+    out["confirm_kinds"] = ask
+    for kind, label in KINDS.items():
+        act = QAction(label, bar, checkable=True)
+        act.setObjectName(f"confirm_{kind}")
+        act.setChecked(w.confirm.kind_enabled(kind))
+        act.toggled.connect(lambda on, k=kind: w.confirm.set_kind_enabled(k, on))
+        ask.addAction(act)
+        out[f"confirm_{kind}"] = act
+
+    def kind_changed(kind: str, on: bool) -> None:
+        act = out.get(f"confirm_{kind}")
+        if isinstance(act, QAction) and act.isChecked() != on:
+            act.setChecked(on)
+
+    w.confirm.kind_changed.connect(kind_changed)
 
     help_menu = bar.addMenu("&Help")
-    add(help_menu, "about", "About dcmon", None, lambda: show_about(w, w.windowTitle()))
+    shortcut_actions = [a for a in out.values() if isinstance(a, QAction)]
+    add(
+        help_menu,
+        "shortcuts",
+        "Keyboard shortcuts",
+        "F1",
+        lambda: show_shortcuts(bar.window(), shortcut_actions),
+    )
+    add(
+        help_menu,
+        "glossary",
+        "Glossary of states and close codes",
+        None,
+        lambda: show_glossary(bar.window()),
+    )
+    add(help_menu, "about", "About dcmon", None, lambda: show_about(bar.window(), _backend(w)))
     return out
+
+
+def _backend(w: MenuHost) -> str:
+    backend = w.session.backend
+    return backend.label if backend is not None else "-"

@@ -12,6 +12,7 @@ change (a state, a badge, a token) shows at once, before `snapshot` listeners he
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,36 @@ EVENT_BATCH_MS = 25  # events reach the panels in lists, one per this period at 
 SNAPSHOT_MS = 66  # counter-only snapshots reach the panels at most ~15 times a second
 # what changes with every frame or ping; a snapshot that changes only these can wait
 _COUNTERS = frozenset({"frames_in", "frames_out", "last_rtt_ms", "sequence_gaps", "keep_alives"})
+
+
+NO_CLOSE_FRAME = 1006  # RFC 6455: closed without a close frame (a reset, a lost socket)
+
+
+def with_close_code(ev: CoreEvent) -> CoreEvent:
+    """A close without a code is 1006 for everything downstream (log, exports, plot labels,
+    recordings): the window never shows or writes `None` for a code (issue 12, item 2)."""
+    if ev.kind is not EventKind.CLOSED or ev.data.get("code", NO_CLOSE_FRAME) is not None:
+        return ev
+    data = {**ev.data, "code": NO_CLOSE_FRAME}
+    summary = ev.summary.replace("closed None ", f"closed {NO_CLOSE_FRAME} ", 1)
+    return dataclasses.replace(ev, data=data, summary=summary)
+
+
+def snapshot_close_codes(snap: MeetingSnapshot) -> MeetingSnapshot:
+    """The same for the cards' last close (CloseInfo.code None -> 1006)."""
+    lost = {
+        name: ch
+        for name, ch in snap.channels.items()
+        if ch.last_close is not None and ch.last_close.code is None
+    }
+    if not lost:
+        return snap
+    channels = dict(snap.channels)
+    for name, ch in lost.items():
+        assert ch.last_close is not None
+        close = dataclasses.replace(ch.last_close, code=NO_CLOSE_FRAME)
+        channels[name] = dataclasses.replace(ch, last_close=close)
+    return dataclasses.replace(snap, channels=channels)
 
 
 def _without_counters(obj: Any) -> dict[str, Any]:
@@ -118,12 +149,14 @@ class CoreBridge(QObject):
         self._snapshot_due()
 
     def _on_event(self, ev: CoreEvent) -> None:
+        ev = with_close_code(ev)
         self.event.emit(ev)
         self._batch.append(ev)
         if not self._batch_timer.isActive():
             self._batch_timer.start()
 
     def _on_snapshot(self, snap: MeetingSnapshot) -> None:
+        snap = snapshot_close_codes(snap)
         self._last = snap
         # news, or the first change after a quiet spell: at once; counters: in turn
         waiting = self._snap_timer.isActive() or frames().pending(self._snapshot_due)

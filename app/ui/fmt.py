@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import time
 
-from app.core.events import ChannelSnapshot, ChannelState
+from app.core.events import (
+    ChannelName,
+    ChannelSnapshot,
+    ChannelState,
+    MeetingSnapshot,
+    TokenSnapshot,
+)
+from app.core.settings import Settings
+
+NO_CLOSE_FRAME = 1006  # RFC 6455: the socket was lost without a close frame
 
 
 def duration(secs: float | None) -> str:
@@ -99,7 +108,7 @@ def close_line(ch: ChannelSnapshot) -> str:
     c = ch.last_close
     if c is None:
         return "-"
-    code = "no code" if c.code is None else str(c.code)
+    code = close_code(c.code)
     reason = f" “{c.reason}”" if c.reason else ""
     return f"{code}{reason}: {c.meaning} → {c.action}"
 
@@ -109,12 +118,29 @@ def close_parts(ch: ChannelSnapshot) -> tuple[str, str]:
     c = ch.last_close
     if c is None:
         return "-", "-"
-    code = "no close frame" if c.code is None else str(c.code)
-    reason = f" “{c.reason}”" if c.reason else ""
+    code = close_code(c.code)
+    reason = f" “{c.reason}”" if c.reason else (" (no close frame)" if code == "1006" else "")
     return f"{code}{reason}", f"{c.meaning} → {c.action}"
 
 
+def close_code(code: int | None) -> str:
+    """A close code as shown anywhere: a lost socket (no close frame) is 1006, never None."""
+    return str(NO_CLOSE_FRAME if code is None else code)
+
+
+SOCKET_OPEN = frozenset({ChannelState.AUTHORIZING, ChannelState.ONLINE})
+
+
 def subscriptions_line(ch: ChannelSnapshot) -> str:
+    """What this socket has: nothing when there is no socket (a confirmation belongs to the
+    socket it came on)."""
+    if ch.state not in SOCKET_OPEN:
+        wanted = ", ".join(ch.subscriptions)
+        return (
+            f"- (wants {wanted} once online)"
+            if wanted and ch.state is not ChannelState.OFFLINE
+            else "-"
+        )
     if not ch.subscriptions and not ch.confirmed:
         return "-"
     parts = []
@@ -122,3 +148,81 @@ def subscriptions_line(ch: ChannelSnapshot) -> str:
         parts.append(f"{name} ✓ confirmed" if name in ch.confirmed else f"{name} (pending)")
     parts += [f"{n} ✓ (unrequested)" for n in ch.confirmed if n not in ch.subscriptions]
     return ", ".join(parts)
+
+
+def rtt_line(ch: ChannelSnapshot) -> str:
+    """The last round trip, only while the socket it was measured on is online."""
+    if ch.state is not ChannelState.ONLINE or ch.last_rtt_ms is None:
+        return ""
+    return f"rtt {ms(ch.last_rtt_ms)}"
+
+
+def not_wanted_reason(name: ChannelName, snap: MeetingSnapshot | None) -> str:
+    """Why a data channel is not wanted, from the meeting state (the core says only that)."""
+    if snap is None or snap.badge == "Not joined":
+        return "not wanted: not in a meeting"
+    if snap.badge == "Left":
+        return "not wanted: left the meeting"
+    if snap.badge in ("Lobby", "Joining"):
+        return "not wanted: in the lobby (admission opens the data channels)"
+    if name is ChannelName.PRACTICE:
+        if not snap.practice_enabled:
+            return "not wanted: no practice session running"
+        if "PANELIST" not in snap.roles:
+            return "not wanted: not a panelist (practice is for panelists)"
+    if name is ChannelName.DEFAULT:
+        return "not wanted: the meeting gave no data channel URL"
+    return "not wanted"
+
+
+def detail_line(name: ChannelName, ch: ChannelSnapshot, snap: MeetingSnapshot | None) -> str:
+    if ch.detail.strip() == "not wanted":
+        return not_wanted_reason(name, snap)
+    return ch.detail
+
+
+def token_result(tok: TokenSnapshot | None, practice_enabled: bool = False) -> str:
+    """The token's last result, for the token on screen now."""
+    if tok is None:
+        return "not issued"
+    held = tok.fetched_at is not None
+    result = tok.last_result
+    if result.startswith("cleared (not a panelist") and not practice_enabled:
+        return "cleared: the practice session ended"
+    if result.startswith("cleared (not a panelist"):
+        return "cleared: no longer a panelist"
+    if held and result == "not issued":  # came with the join answer: never fetched
+        return f"from the {tok.source}" if tok.source else "held"
+    if not held and tok.last_ok and not result.startswith("cleared"):
+        return "-"  # a fetch result of a token that is gone belongs to that token
+    timed = held and tok.fetch_ms is not None and " ms" not in result
+    return f"{result} in {ms(tok.fetch_ms)}" if timed else result
+
+
+def profile_label(settings: Settings) -> str:
+    if settings.profile == "demo":
+        return f"profile: demo (fast pings every {settings.ping_interval:g} s, not the SDK's)"
+    if settings.profile == "sdk":
+        return "profile: SDK defaults"
+    return f"profile: {settings.profile}"
+
+
+def liveness_line(
+    now: float, last_frame_at: float | None, pong_from: float | None, ping_interval: float | None
+) -> tuple[str, bool]:
+    """('last frame 0.4 s ago · pong outstanding 2.1 s', late?) for an open socket.
+
+    A ping goes out `ping_interval` after the last pong (or after online); from then on its
+    pong is outstanding. Half-open shows here seconds before the pong timeout detects it.
+    """
+    frame = (
+        "no frame yet"
+        if last_frame_at is None
+        else f"last frame {duration(now - last_frame_at)} ago"
+    )
+    if pong_from is None or ping_interval is None:
+        return frame, False
+    waiting = now - (pong_from + ping_interval)
+    if waiting <= 0.1:  # no ping out, or its pong is due within a round trip
+        return f"{frame} · pong ok", False
+    return f"{frame} · pong outstanding {duration(waiting)}", waiting > ping_interval / 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from app.ui.errors import readable
 log = logging.getLogger("app.ui")
 
 DEMO_MEETING = "demo-1"
+DEMO_CAPTION_RATE = 2.0  # captions a second in the embedded demo meeting
 DEMO_USER_TOKEN = "dcmon-demo-user"  # the simulator accepts any non-empty user token
 
 
@@ -51,6 +53,19 @@ def _default_sim_factory(base_url: str) -> Any:
     return SimControl(base_url)
 
 
+async def _captions_on(sim: Any, meeting_id: str) -> None:
+    """The host turns the meeting's captions on (a simulator without that control relays
+    captions to every subscribed socket anyway)."""
+    from app.sim.control import SimControlError
+    from app.ui.panels.sim_calls import set_captions
+
+    try:
+        await set_captions(sim, meeting_id, True)
+    except SimControlError as exc:
+        if exc.status not in (404, 405):
+            raise
+
+
 def check_server_url(server: str) -> str:
     """A usable http(s) base URL or ValueError with a sentence the user can act on."""
     server = server.strip().rstrip("/")
@@ -58,6 +73,53 @@ def check_server_url(server: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{server or 'an empty server'!r} is not a URL like http://127.0.0.1:8400")
     return server
+
+
+MEETING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")  # one URL path segment
+
+
+def check_meeting_form(meeting_id: str, display_name: str) -> None:
+    """ValueError with what to type when the meeting id or the name cannot be used."""
+    mid = meeting_id.strip()
+    if not mid:
+        raise ValueError("enter a meeting id")
+    if not MEETING_ID.match(mid):
+        raise ValueError(
+            f"{mid!r} is not a meeting id: letters, digits and . _ ~ - only (no spaces or /)"
+        )
+    if not display_name.strip():
+        raise ValueError("enter a display name")
+
+
+async def unreachable(server: str) -> str | None:
+    """None when something answers HTTP at `server`, else why not (one short phrase)."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=3.0) as http:
+            await http.get(server)
+    except httpx.HTTPError as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+async def probe_simulator(server: str) -> bool:
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=3.0) as http:
+            r = await http.get(f"{server}/sim/faults")
+        body = r.json() if r.status_code == 200 else None
+        return isinstance(body, dict) and isinstance(body.get("faults"), list)
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+async def _aclose_quietly(sim: Any) -> None:
+    try:
+        await sim.aclose()
+    except Exception:
+        log.warning("sim control close failed", exc_info=True)
 
 
 class Session(QObject):
@@ -139,6 +201,11 @@ class Session(QObject):
     def is_simulator(self) -> bool:
         return self.sim is not None
 
+    @property
+    def client_settings(self) -> Settings:
+        """The settings of the client on screen (a scenario's client has its own profile)."""
+        return self._client_settings or self.settings
+
     # -- backends -------------------------------------------------------------------------
     async def start_embedded(
         self, meeting_id: str = DEMO_MEETING, keep_alive_secs: int | None = None
@@ -155,6 +222,9 @@ class Session(QObject):
         await self.sim.create_meeting(
             meeting_id=meeting_id, lobby=True, webinar=True, keep_alive_secs=keep_alive_secs
         )
+        # the demo meeting has captions running: they arrive as soon as a channel subscribes
+        await self.sim.transcription(meeting_id, DEMO_CAPTION_RATE)
+        await _captions_on(self.sim, meeting_id)
         self.command(f"embedded simulator on {base_url}; meeting {meeting_id} (lobby, webinar)")
         self.backend_changed.emit(self.backend)
         self.host_available.emit(True)
@@ -168,24 +238,38 @@ class Session(QObject):
 
     async def _probe_sim(self, server: str) -> None:
         """GET /sim/faults is read-only and answers {"faults": [...]} only on the simulator."""
-        import httpx
-
-        try:
-            async with httpx.AsyncClient(trust_env=False, timeout=3.0) as http:
-                r = await http.get(f"{server}/sim/faults")
-            body = r.json() if r.status_code == 200 else None
-            speaks_sim = isinstance(body, dict) and isinstance(body.get("faults"), list)
-        except (httpx.HTTPError, ValueError):
-            speaks_sim = False
-        if speaks_sim:
+        speaks_sim = await probe_simulator(server)
+        old = self.sim
+        if speaks_sim and not (old is not None and getattr(old, "base_url", None) == server):
             self.sim = self._sim_factory(server)
+        elif not speaks_sim:
+            self.sim = None
+        if old is not None and old is not self.sim:
+            await _aclose_quietly(old)
         self.host_available.emit(speaks_sim)
+
+    async def _switch_backend(self, server: str) -> None:
+        """Join on another server: reachable first (the meeting in progress is left only
+        then), and the host console follows it (hidden unless it is a simulator)."""
+        if self.backend is not None and self.backend.server == server:
+            return
+        reason = await unreachable(server)
+        if reason is not None:
+            where = self.snapshot.meeting_id if self.snapshot else None
+            still = f"; still in {where} on {self.client_server}" if where and self.client else ""
+            raise ConnectionError(f"cannot reach {server}: {reason}{still}")
+        self.backend = Backend(server, embedded=False)
+        self.backend_changed.emit(self.backend)
+        await self._probe_sim(server)
 
     # -- meeting --------------------------------------------------------------------------
     async def join(self, server: str, meeting_id: str, display_name: str) -> None:
         server = check_server_url(server)
-        if not meeting_id.strip():
-            raise ValueError("enter a meeting id")
+        check_meeting_form(meeting_id, display_name)
+        if (self.client is None or self.client_server != server) and (
+            self.backend is None or self.backend.server != server
+        ):
+            await self._switch_backend(server)
         if (
             self.client is None
             or self.client_server != server
@@ -271,10 +355,10 @@ class Session(QObject):
         await self.client.refresh_token(token_type)
 
     # -- host console (simulator only) ----------------------------------------------------
-    async def host(self, summary: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def host(self, summary: str, call: Callable[[Any], Awaitable[Any]], **data: Any) -> Any:
         if self.sim is None:
             raise RuntimeError("the host console needs the simulator backend")
-        self.command(f"host: {summary}", "host")
+        self.command(f"host: {summary}", "host", **data)  # data["mark"]: a plot marker
         return await call(self.sim)
 
     # -- shutdown -------------------------------------------------------------------------

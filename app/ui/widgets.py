@@ -1,20 +1,47 @@
-"""Small shared widgets: a label that shortens long text but copies the full one."""
+"""Small shared widgets: labels that elide to their width, the error banner."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QLabel, QWidget
-
-from app.ui.fmt import shorten
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
-class CopyLabel(QLabel):
-    """Shows `shorten(text)`; hover shows the full text, right-click copies it."""
+class ElideLabel(QLabel):
+    """One line that elides to its width (never clipped into garbage like "…econnect (norm"):
+    text() stays the full text, the tooltip shows it whenever it does not fit."""
+
+    def __init__(
+        self,
+        text: str = "-",
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(text, parent)
+        self._mode = mode
+        self._own_tip = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(16, super().minimumSizeHint().height())
+
+    def elided(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = self.alignment() | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), int(align), self.elided())
+
+
+class CopyLabel(ElideLabel):
+    """Elides to its width (the middle, for URLs); hover shows the full text, right-click
+    copies it."""
 
     def __init__(self, limit: int = 48, parent: QWidget | None = None) -> None:
-        super().__init__("-", parent)
-        self.limit = limit
+        super().__init__("-", Qt.TextElideMode.ElideMiddle, parent)
+        self.limit = limit  # kept for callers; the width decides now
         self.full = ""
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -27,7 +54,7 @@ class CopyLabel(QLabel):
         if text == self.full:
             return
         self.full = text
-        self.setText(shorten(text, self.limit))
+        self.setText(text or "-")
         self.setToolTip(text)
 
     def copy(self) -> None:

@@ -1,5 +1,7 @@
-"""The main window: dockable panels wired to the bridge (snapshots, events) and the session
-(commands). Layout and options persist in QSettings; closing leaves the meeting cleanly.
+"""The main window: a composition of dockable panels wired to the bridge (snapshots, events)
+and the session (commands). Layout (layout.py) and options persist in QSettings; closing
+leaves the meeting cleanly. The helpers (menus, recording, review, scenario runs) take the
+small interfaces of parts.py, never this class.
 """
 
 from __future__ import annotations
@@ -8,17 +10,18 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from app.core.events import MeetingSnapshot
 from app.core.settings import Settings
+from app.ui import lastdir, layout, modes
 from app.ui.actions import build_menus
 from app.ui.adapter import CoreBridge
 from app.ui.confirm import Confirmer
 from app.ui.errors import readable
-from app.ui.main import profile_label
+from app.ui.fmt import profile_label
 from app.ui.panels.captions import CaptionsPanel
 from app.ui.panels.channels import ChannelsPanel
 from app.ui.panels.eventlog import EventLogPanel
@@ -35,7 +38,7 @@ from app.ui.statusbar import StatusBar
 from app.ui.widgets import Banner
 
 log = logging.getLogger("app.ui")
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = layout.LAYOUT_VERSION
 
 
 class MainWindow(QMainWindow):
@@ -50,10 +53,11 @@ class MainWindow(QMainWindow):
         self.session = session
         self.bridge: CoreBridge = session.bridge
         self.qsettings = qsettings
+        lastdir.use_settings(qsettings)  # file dialogs start where the last one ended
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._shutting_down = False
         self._shutdown_task: asyncio.Task[None] | None = None
-        self.setWindowTitle("dcmon")
+        self.setWindowTitle("")  # the application display name ("dcmon") is the title
         self.setObjectName("dcmon")
         icon = resource_path("dcmon.svg") or resource_path("dcmon.png")
         if icon is not None:
@@ -86,46 +90,47 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._dock("Meeting", self.meeting, left)
-        self._dock("Tokens", self.tokens, left)
-        self._dock("Host console", self.host, left)
-        self._dock("Channels", self.channels, right)
-        self._dock("Latency", self.latency, right)
-        self._dock("Event log", self.log, bottom)
-        self._dock("Captions", self.captions, bottom)
-        self.splitDockWidget(
-            self.docks["Event log"], self.docks["Captions"], Qt.Orientation.Horizontal
-        )
-        self.docks["Host console"].hide()  # until the backend turns out to be the simulator
+        panels = {
+            "Meeting": self.meeting,
+            "Tokens": self.tokens,
+            "Host console": self.host,
+            "Channels": self.channels,
+            "Latency": self.latency,
+            "Event log": self.log,
+            "Captions": self.captions,
+        }
+        for title, panel in panels.items():
+            self._dock(title, panel)
         self.scenario = ScenarioRun(self)
-        self._dock("Scenario", self.scenario.panel, left)
-        self.tabifyDockWidget(self.docks["Host console"], self.docks["Scenario"])
-        self.docks["Scenario"].hide()  # until a scenario runs
+        self._dock("Scenario", self.scenario.panel)
         self.recording = RecordingControl(self)
         self.review = ReviewMode(self)
-        self.resize(1500, 980)
+        self.resize(layout.fit_size(layout.available(self)))
+        layout.place_docks(self, self.docks, self.width())
+        self.docks["Host console"].hide()  # until the backend turns out to be the simulator
         self._default_state: QByteArray | None = None  # taken once the window has a size
         self.actions_by_name = build_menus(self)
         self.update_modes()
 
         # the panels draw from the throttled snapshot and the batched events (adapter.py)
         self.bridge.shown_snapshot.connect(self.on_snapshot)
+        self.bridge.shown_snapshot.connect(self.latency.set_snapshot)  # CSV: the meeting
         self.bridge.events.connect(self.log.on_events)
         self.bridge.events.connect(self.latency.on_events)
         self.bridge.events.connect(self.captions.on_events)
+        self.bridge.events.connect(self.channels.on_events)
         session.error.connect(self.banner.show_error)
         session.notice.connect(lambda text: self.status.showMessage(text, 8000))
         session.backend_changed.connect(self.on_backend)
         session.host_available.connect(self.set_host_available)
-        self.restore_layout()
+        self._saved = layout.saved_layout(qsettings, layout.available(self))
+        if self._saved is not None:
+            self.restoreGeometry(self._saved[0])
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
         self.docks[title] = dock
         return dock
 
@@ -135,10 +140,11 @@ class MainWindow(QMainWindow):
         self.tokens.set_snapshot(snap)
         self.channels.set_snapshot(snap)
         self.status.set_snapshot(snap)
+        self.update_modes()
         if self.review.active:  # the title names the file under review
             return
-        title = f"dcmon · {snap.meeting_id} · {snap.badge}" if snap.meeting_id else "dcmon"
-        self.setWindowTitle(title)
+        # Qt appends the application name ("— dcmon"): the title says only what is new
+        self.setWindowTitle(f"{snap.meeting_id} · {snap.badge}" if snap.meeting_id else "")
 
     @property
     def shown_log(self) -> EventLogPanel:
@@ -148,19 +154,9 @@ class MainWindow(QMainWindow):
 
     def update_modes(self) -> None:
         """Live controls are off while reviewing; one scenario run or one review at a time."""
-        reviewing, running = self.review.active, self.scenario.running
-        acts = self.actions_by_name
-        acts["run_scenario"].setEnabled(not reviewing and not running)
-        acts["open_session"].setEnabled(not running)
-        acts["back_to_live"].setEnabled(reviewing)
-        for name in ("meeting_menu", "channels_menu"):
-            acts[name].setEnabled(not reviewing)
-            for act in acts[name].actions():  # a disabled menu may still take shortcuts
-                act.setEnabled(not reviewing)
-        # a Join during a run would replace the scenario's client under it
-        acts["join"].setEnabled(not reviewing and not running)
-        self.meeting.join_button.setEnabled(not running)
-        self._enable_host(self.session.is_simulator)
+        modes.apply(self)
+        running = self.scenario.running
+        self.meeting.set_blocked("a scenario is running" if running else "")
 
     def on_backend(self, backend: Backend) -> None:
         self.status.set_backend(backend)
@@ -169,25 +165,9 @@ class MainWindow(QMainWindow):
         self.docks["Host console"].setVisible(available)
         self.host.set_active(available)
         self.channels.set_host(available)
-        self._enable_host(available)
-
-    def _enable_host(self, available: bool) -> None:
-        """Host controls: only on the simulator, and never while reviewing a recording."""
-        on = available and not self.review.active
-        self.host.setEnabled(not self.review.active)
-        host_menu = self.actions_by_name.get("host_menu")
-        if host_menu is not None:
-            host_menu.setEnabled(on)
-            for act in host_menu.actions():
-                act.setEnabled(on)
+        modes.enable_host(self, available)
 
     # -- layout ---------------------------------------------------------------------------
-    def restore_layout(self) -> None:
-        """Geometry now; the dock state once the default layout has been recorded."""
-        geometry = self.qsettings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._default_state is None:
@@ -197,38 +177,32 @@ class MainWindow(QMainWindow):
     def _first_layout(self) -> None:
         if self._default_state is not None:
             return
-        self.apply_default_sizes()
-        self._default_state = self.saveState(LAYOUT_VERSION)  # what "Reset layout" returns to
-        state = self.qsettings.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+        layout.size_docks(self, self.docks)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        if self._saved is not None:
+            self.restoreState(self._saved[1], LAYOUT_VERSION)
             self.set_host_available(self.session.is_simulator)
 
     def apply_default_sizes(self) -> None:
-        d, h, v = self.docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        w, ht = self.width(), self.height()
-        self.resizeDocks([d["Meeting"], d["Channels"]], [int(w * 0.3), int(w * 0.7)], h)
-        self.resizeDocks([d["Event log"], d["Captions"]], [int(w * 0.45), int(w * 0.25)], h)
-        self.resizeDocks(
-            [d["Channels"], d["Latency"], d["Event log"]],
-            [int(ht * 0.33), int(ht * 0.3), int(ht * 0.37)],
-            v,
-        )
-        self.resizeDocks(
-            [d["Meeting"], d["Tokens"], d["Host console"]],
-            [int(ht * 0.36), int(ht * 0.14), int(ht * 0.5)],
-            v,
-        )
+        layout.size_docks(self, self.docks)
 
     def save_layout(self) -> None:
-        self.qsettings.setValue("window/geometry", self.saveGeometry())
-        self.qsettings.setValue("window/state", self.saveState(LAYOUT_VERSION))
-        self.qsettings.sync()
+        layout.save(self, self.qsettings)
 
-    def reset_layout(self) -> None:
-        if self._default_state is not None:
-            self.restoreState(self._default_state, LAYOUT_VERSION)
+    def reset_layout(self, avail: QRect | None = None) -> None:
+        """The default layout for the screen the window is on now (or `avail`)."""
+        avail = avail or layout.available(self)
+        if self.isMaximized() or self.isFullScreen():
+            self.showNormal()
+        size = layout.fit_size(avail, layout.frame_margins(self))
+        self.resize(size)
+        if self.isVisible():
+            self.move(avail.topLeft())
+        layout.place_docks(self, self.docks, size.width())
+        if self.scenario.running:
+            self.docks["Scenario"].show()
         self.set_host_available(self.session.is_simulator)
+        layout.size_docks(self, self.docks)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:

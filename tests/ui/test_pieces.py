@@ -64,7 +64,12 @@ def test_state_lines_read_like_the_sketch() -> None:
         "4000 “replaced”",
         "replaced by another connection → stay offline (replaced)",
     )
-    subs = ChannelSnapshot(ChannelName.DEFAULT, subscriptions=("transcription",), confirmed=())
+    subs = ChannelSnapshot(
+        ChannelName.DEFAULT,
+        ChannelState.ONLINE,
+        subscriptions=("transcription",),
+        confirmed=(),
+    )
     assert fmt.subscriptions_line(subs) == "transcription (pending)"
     assert fmt.clock(3723) == "1:02:03" and fmt.clock(-5) == "-00:05"
     assert fmt.shorten("x" * 100, 20) == "x" * 9 + "…" + "x" * 10

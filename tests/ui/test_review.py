@@ -88,7 +88,7 @@ async def test_record_a_live_session_then_review_it(qsettings: QSettings, tmp_pa
         assert bar.isVisible() and not bar.warning.isVisible()
         assert "Reviewing live.jsonl</b> (recorded " in bar.text.text()
         assert "live controls disabled" in bar.text.text()
-        assert w.windowTitle() == "dcmon · review · live.jsonl"
+        assert w.windowTitle() == "review · live.jsonl"  # Qt adds "— dcmon"
         meeting = w.review.panels["Meeting"]
         assert meeting.badge.text() == "Admitted"  # type: ignore[attr-defined]
         cards = w.review.panels["Channels"].cards  # type: ignore[attr-defined]
@@ -112,8 +112,11 @@ async def test_record_a_live_session_then_review_it(qsettings: QSettings, tmp_pa
         assert not w.review.active and bar.isHidden()
         assert w.docks["Event log"].widget() is w.log and w.log.isVisible()
         assert w.docks["Latency"].widget() is w.latency and w.shown_log is w.log
-        assert w.actions_by_name["join"].isEnabled() and w.host.isEnabled()
-        assert w.windowTitle().startswith("dcmon · ui-1")
+        # live again: Join is off only because this client is in a meeting (issue 12, item 1)
+        join = w.actions_by_name["join"]
+        assert not join.isEnabled() and "Leave first" in join.toolTip() and w.host.isEnabled()
+        assert w.actions_by_name["leave"].isEnabled()
+        assert w.windowTitle().startswith("ui-1 · ")
 
 
 def _session_file(path: Path, pings: int, events: int = 0) -> int:

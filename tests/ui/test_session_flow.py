@@ -168,11 +168,13 @@ async def test_errors_are_readable_messages_not_crashes(qsettings: QSettings) ->
         ui.w.meeting.join_button.click()
         await ui.until(lambda: ui.w.banner.isVisible(), 5, "banner")
         assert "Join failed" in ui.w.banner.label.text() and "not a URL" in ui.w.banner.label.text()
-        # a command that the core refuses (nothing online yet) is a message too
+        # a command with nothing to act on is off and says why, never a pretend or a
+        # silent no-op (issue 12, item 12)
         ui.w.banner.dismiss()
-        ui.card(DEFAULT).resub_button.click()
-        assert ui.w.banner.isVisible() and "Resubscribe default failed" in ui.w.banner.label.text()
-        assert ui.logged("Resubscribe default failed")[-1].kind is EventKind.ERROR
+        resub = ui.card(DEFAULT).resub_button
+        assert not resub.isEnabled() and "Disabled: not in a meeting" in resub.toolTip()
+        resub.click()
+        assert not ui.logged("Resubscribe default") and ui.w.banner.count == 0
 
 
 async def test_closing_the_window_leaves_and_stops_the_simulator(qsettings: QSettings) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -21,20 +22,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.events import ChannelName, ChannelSnapshot, ChannelState, MeetingSnapshot
+from app.core.events import (
+    ChannelName,
+    ChannelSnapshot,
+    ChannelState,
+    CoreEvent,
+    EventKind,
+    MeetingSnapshot,
+)
 from app.core.protocol import classify_close
 from app.ui.confirm import Confirmer
 from app.ui.fmt import (
+    SOCKET_OPEN,
     STATE_COLORS,
     close_parts,
+    detail_line,
     duration,
+    liveness_line,
     ms,
+    rtt_line,
+    shorten,
     state_line,
     subscriptions_line,
     wall_clock,
 )
+from app.ui.modes import set_enabled
 from app.ui.session import Session
-from app.ui.widgets import CopyLabel
+from app.ui.widgets import CopyLabel, ElideLabel
 
 TITLES = {
     ChannelName.DEVICE: "device (mercury)",
@@ -59,8 +73,13 @@ DEFAULT_DROP = CLOSE_CHOICES[0]
 
 
 def close_choice_label(code: int, reason: str) -> str:
+    """'1001 “going away” → reconnect': the code, its reason and what the client does."""
     d = classify_close(code, reason, online=True)
-    return f"{code} “{reason}”: {d.meaning} → {d.action.value}"
+    return f"{code} “{reason}” → {d.action.value}"
+
+
+DETAIL_CHARS = 120  # a longer error elides (full text in the tooltip): the card keeps its size
+COUNTS = ("reconnects", "connects", "registrations")
 
 
 class ChannelCard(QFrame):
@@ -78,21 +97,36 @@ class ChannelCard(QFrame):
         self.light = QLabel("●")
         self.title = QLabel(f"<b>{TITLES[name]}</b>")
         self.setMinimumWidth(230)
-        self.state = QLabel("offline")
+        self.state = ElideLabel("offline")
         self.state.setObjectName(f"state_{name.value}")
         self.rtt = QLabel("")
         self.url = CopyLabel(30)
         self.binding = CopyLabel(24)
-        self.since = QLabel("-")
-        self.counts = QLabel("-")
+        self.since = ElideLabel("-")
+        self.counts = ElideLabel("-")
         self.close_info = CopyLabel(34)
         self.close_meaning = CopyLabel(34)
-        self.subs = QLabel("-")
+        self.subs = ElideLabel("-")
         self.subs.setObjectName(f"subs_{name.value}")
-        self.frames = QLabel("-")
-        self.timing = QLabel("-")
+        self.frames = ElideLabel("-")
+        self.liveness = ElideLabel("-")
+        self.liveness.setObjectName(f"liveness_{name.value}")
+        self.timing = ElideLabel("-")
         self.detail = QLabel("")
+        self.detail.setObjectName(f"detail_{name.value}")
         self.detail.setWordWrap(True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # two lines, always there: an error appearing never moves the buttons
+        self.detail.setFixedHeight(self.detail.fontMetrics().lineSpacing() * 2 + 2)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # live between snapshots: when the last frame came, since when a pong is awaited
+        self.ping_interval: float | None = None
+        self._last_frame_at: float | None = None
+        self._last_pong_at: float | None = None
+        self._frames_seen = -1
+        self._rtt_seen: float | None = None
+        self._base: dict[str, int] = dict.fromkeys(COUNTS, 0)  # counts before this meeting
+        self._generation: int | None = None
 
         head = QHBoxLayout()
         head.addWidget(self.light)
@@ -112,6 +146,7 @@ class ChannelCard(QFrame):
             ("meaning", self.close_meaning),
             ("subscribed", self.subs),
             ("frames", self.frames),
+            ("liveness", self.liveness),
             ("timing", self.timing),
         ]
         for label, w in rows:
@@ -168,18 +203,19 @@ class ChannelCard(QFrame):
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(4)
         lay.addLayout(head)
-        lay.addLayout(form)
+        lay.addLayout(buttons)  # at the top: visible however short the dock is
         lay.addWidget(self.detail)
-        lay.addLayout(buttons)
+        lay.addLayout(form)
         lay.addStretch(1)
         # what is on screen, so update_view touches only what changed
         self._texts: dict[QLabel, str] = {}
-        self._shown: tuple[ChannelSnapshot, str | None] | None = None
+        self._shown: tuple[object, ...] | None = None
         self._light_color: str | None = None
         self._light_state: ChannelState | None = None
         self._url_tip: str | None = None
-        self._detail_shown = True  # the label starts visible: the first update decides
         self._detail_red: bool | None = None
+        self._actions_why: tuple[str, str] | None = None
+        self._liveness_late: bool | None = None
         self.set_host(False)
         self.update_view(self.snap)
 
@@ -239,10 +275,18 @@ class ChannelCard(QFrame):
             self._texts[label] = text
             label.setText(text)
 
-    def update_view(self, ch: ChannelSnapshot, fallback_url: str | None = None) -> None:
-        if self._shown == (ch, fallback_url):  # most snapshots change another channel
+    def update_view(
+        self,
+        ch: ChannelSnapshot,
+        fallback_url: str | None = None,
+        meeting: MeetingSnapshot | None = None,
+    ) -> None:
+        generation = meeting.generation if meeting is not None else None
+        key = (ch, fallback_url, generation, _meeting_key(meeting))
+        if self._shown == key:  # most snapshots change another channel
             return
-        self._shown = (ch, fallback_url)
+        self._shown = key
+        self._track(ch, generation)
         self.snap = ch
         color = STATE_COLORS.get(ch.state, "#8a8a8a")
         if color != self._light_color:  # a style sheet re-polishes the widget: on change only
@@ -252,16 +296,17 @@ class ChannelCard(QFrame):
             self._light_state = ch.state
             self.light.setToolTip(ch.state.value)
         self.tick()
-        self._set(self.rtt, f"rtt {ms(ch.last_rtt_ms)}" if ch.last_rtt_ms is not None else "")
+        self._set(self.rtt, rtt_line(ch))
         self.url.set_full(ch.web_socket_url or ch.registration_url or fallback_url)
         url_tip = f"socket: {ch.web_socket_url or '-'}\nregistration: {ch.registration_url or '-'}"
         if url_tip != self._url_tip:
             self._url_tip = url_tip
             self.url.setToolTip(url_tip)
         self.binding.set_full(ch.binding)
+        n = self.counts_now(ch)
         self._set(
             self.counts,
-            f"{ch.reconnects} ({ch.connects} connects, {ch.registrations} reg.)"
+            f"{n['reconnects']} ({n['connects']} connects, {n['registrations']} reg.)"
             + (f" · attempt {ch.attempt}" if ch.attempt else ""),
         )
         code, meaning = close_parts(ch)
@@ -272,14 +317,68 @@ class ChannelCard(QFrame):
         self._set(self.frames, f"in {ch.frames_in} / out {ch.frames_out}{gaps}")
         self._set(self.timing, f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}")
         problem = ch.last_error if ch.state is ChannelState.ERROR or ch.last_error else None
-        text = problem or ch.detail
-        self._set(self.detail, text)
-        if bool(text) != self._detail_shown:
-            self._detail_shown = bool(text)
-            self.detail.setVisible(bool(text))
+        text = problem or detail_line(self.name, ch, meeting)
+        self._set(self.detail, shorten(text, DETAIL_CHARS) if text else "")
+        self.detail.setToolTip(text or "")
         if bool(problem) != self._detail_red:
             self._detail_red = bool(problem)
             self.detail.setStyleSheet("color:#d1242f;" if problem else "")
+        self._enable_actions(ch, meeting)
+
+    def counts_now(self, ch: ChannelSnapshot) -> dict[str, int]:
+        """Counts of this meeting: the client's totals minus what it had when it joined."""
+        return {k: getattr(ch, k) - self._base[k] for k in COUNTS}
+
+    def _track(self, ch: ChannelSnapshot, generation: int | None) -> None:
+        now = time.monotonic()
+        totals = {k: getattr(ch, k) for k in COUNTS}
+        if any(totals[k] < self._base[k] for k in COUNTS):  # another client: counts restart
+            self._base = dict.fromkeys(COUNTS, 0)
+        if generation is not None and generation != self._generation:
+            if self._generation is not None and self.name is not ChannelName.DEVICE:
+                self._base = totals  # a new meeting starts from zero (the device spans them)
+            self._generation = generation
+        if ch.state not in SOCKET_OPEN:  # no socket: nothing to be live about
+            self._last_frame_at = self._last_pong_at = None
+            self._frames_seen, self._rtt_seen = ch.frames_in, None
+            return
+        if ch.frames_in < self._frames_seen:  # a new socket counts from zero
+            self._last_frame_at = self._last_pong_at = None
+        if ch.frames_in > self._frames_seen and self._frames_seen >= 0:
+            self._last_frame_at = now
+        self._frames_seen = ch.frames_in
+        if ch.last_rtt_ms is not None and ch.last_rtt_ms != self._rtt_seen:
+            self._rtt_seen = ch.last_rtt_ms
+            self._last_pong_at = now
+
+    def pong(self) -> None:
+        """A pong came (RTT event) on this channel."""
+        if self.snap.state in SOCKET_OPEN:
+            self._last_pong_at = time.monotonic()
+
+    def _enable_actions(self, ch: ChannelSnapshot, meeting: MeetingSnapshot | None) -> None:
+        """Off, with the reason in the tooltip, when they could only do nothing or pretend."""
+        if (
+            meeting is not None
+            and self.name is not ChannelName.DEVICE
+            and (meeting.badge in ("Not joined", "Left"))
+        ):
+            why = "not in a meeting: join one first"
+            reconnect_why = why
+        elif ch.state is ChannelState.OFFLINE and not ch.web_socket_url:
+            why = reconnect_why = (
+                f"no {self.name.value} socket ({detail_line(self.name, ch, meeting) or 'offline'})"
+            )
+        elif ch.state not in SOCKET_OPEN:
+            why, reconnect_why = f"no open socket ({ch.state.value})", ""
+        else:
+            why = reconnect_why = ""
+        if (why, reconnect_why) == self._actions_why:
+            return
+        self._actions_why = (why, reconnect_why)
+        for b in (self.drop_button, self.reset_button, self.halfopen_button, self.resub_button):
+            set_enabled(b, not why, why)
+        set_enabled(self.reconnect_button, not reconnect_why, reconnect_why)
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -290,11 +389,28 @@ class ChannelCard(QFrame):
             self._set(self.since, f"{wall_clock(wall, millis=False)} ({duration(now - since)})")
         else:
             self._set(self.since, "-")
+        if self.snap.state not in SOCKET_OPEN:
+            self._set(self.liveness, "-")
+            return
+        pong_from = self._last_pong_at or since
+        text, late = liveness_line(now, self._last_frame_at, pong_from, self.ping_interval)
+        self._set(self.liveness, text)
+        if late != self._liveness_late:
+            self._liveness_late = late
+            self.liveness.setStyleSheet("color:#d1242f;" if late else "")
+
+
+def _meeting_key(meeting: MeetingSnapshot | None) -> tuple[object, ...]:
+    """What of the meeting a card shows (the reason a channel is not wanted)."""
+    if meeting is None:
+        return ()
+    return (meeting.badge, meeting.practice_enabled, meeting.roles)
 
 
 class ChannelsPanel(QScrollArea):
     def __init__(self, session: Session, confirm: Confirmer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.session = session
         self.setWidgetResizable(True)
         body = QWidget()
         lay = QHBoxLayout(body)  # side by side: the three sockets compare at a glance
@@ -304,7 +420,7 @@ class ChannelsPanel(QScrollArea):
         for n in (ChannelName.DEFAULT, ChannelName.PRACTICE, ChannelName.DEVICE):
             lay.addWidget(self.cards[n], 1)
         self.setWidget(body)
-        # countdowns ("reconnecting in 1.4 s") and online-for tick between snapshots
+        # countdowns ("reconnecting in 1.4 s"), online-for and liveness tick between snapshots
         self.ticker = QTimer(self, interval=100)
         self.ticker.timeout.connect(self.tick)
         self.ticker.start()
@@ -314,10 +430,17 @@ class ChannelsPanel(QScrollArea):
             card.set_host(simulator)
 
     def set_snapshot(self, snap: MeetingSnapshot) -> None:
+        interval = self.session.client_settings.ping_interval
         for name, card in self.cards.items():
+            card.ping_interval = interval
             # the device card falls back to the device URL when no socket URL is reported
             fallback = snap.device_url if name is ChannelName.DEVICE else None
-            card.update_view(snap.channels.get(name) or ChannelSnapshot(name), fallback)
+            card.update_view(snap.channels.get(name) or ChannelSnapshot(name), fallback, snap)
+
+    def on_events(self, events: Iterable[CoreEvent]) -> None:
+        for ev in events:
+            if ev.kind is EventKind.RTT and ev.channel in self.cards:
+                self.cards[ChannelName(ev.channel)].pong()
 
     def tick(self) -> None:
         for card in self.cards.values():

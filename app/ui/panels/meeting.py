@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.events import MeetingSnapshot
+from app.ui.errors import readable
 from app.ui.fmt import stamp, wall_clock
-from app.ui.session import Session
+from app.ui.modes import in_meeting, set_enabled
+from app.ui.session import DEMO_MEETING, Session
 
 BADGE_COLORS = {
     "Not joined": "#6e7781",
@@ -36,6 +38,16 @@ class MeetingPanel(QWidget):
         self.session = session
         self.qsettings = settings
         self._timeline_len = -1
+        # the problem line shows the newest error (a failed Join, or the core's), never
+        # an old one after a later success (issue 12, item 4)
+        self._core_error: str | None = None  # the core's last_error as last seen
+        self._dismissed: str | None = None  # a core error that a newer Join made stale
+        self._joining = False
+        self._blocked = ""  # why Join is off besides being in a meeting (a scenario run)
+        self._in_meeting = False
+        self._meeting_id: str | None = None
+        self._keep_alive_base = 0
+        self._generation: int | None = None
 
         self.server = QLineEdit(placeholderText="http://127.0.0.1:8400")
         self.meeting = QLineEdit(placeholderText="meeting id")
@@ -63,6 +75,8 @@ class MeetingPanel(QWidget):
         self.problem = QLabel("")
         self.problem.setObjectName("problem")
         self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#d1242f;")
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
         self.timeline = QTreeWidget()
         self.timeline.setObjectName("timeline")
@@ -90,10 +104,16 @@ class MeetingPanel(QWidget):
         lay.addWidget(self.timeline, 1)
         self._paint_badge("Not joined")
 
+    @property
+    def remembered_meeting(self) -> str:
+        return str(self.qsettings.value("join/meeting", "") or "")
+
     def prefill(self, server: str, meeting: str | None, name: str | None) -> None:
         self.server.setText(server)
         if meeting:
             self.meeting.setText(meeting)
+        elif not self.meeting.text():
+            self.meeting.setText(DEMO_MEETING)
         if name:
             self.name.setText(name)
         if not self.name.text():
@@ -101,7 +121,7 @@ class MeetingPanel(QWidget):
 
     # -- commands -------------------------------------------------------------------------
     def join(self) -> None:
-        if not self.join_button.isEnabled():
+        if not self.join_button.isEnabled() or self._joining:
             return
         values = {"server": self.server, "meeting": self.meeting, "name": self.name}
         for key, w in values.items():
@@ -109,15 +129,43 @@ class MeetingPanel(QWidget):
             if key == "server" and self.session.backend and self.session.backend.embedded:
                 continue
             self.qsettings.setValue(f"join/{key}", w.text().strip())
-        self.join_button.setEnabled(False)
+        self._joining = True
+        self._dismissed = self._core_error  # whatever failed before is not news any more
+        self.show_problem(None)
+        self._update_join()
         task = self.session.spawn(
             "Join",
             self.session.join(self.server.text(), self.meeting.text(), self.name.text().strip()),
         )
-        task.add_done_callback(lambda _t: self._join_done())
+        task.add_done_callback(self._join_done)
 
-    def _join_done(self) -> None:
-        self.join_button.setEnabled(True)
+    def _join_done(self, task: object) -> None:
+        self._joining = False
+        exc = None
+        if hasattr(task, "cancelled") and not task.cancelled():  # type: ignore[attr-defined]
+            exc = task.exception()  # type: ignore[attr-defined]
+        if exc is not None:
+            self.show_problem(readable("Join", exc))
+        self._update_join()
+
+    def show_problem(self, text: str | None) -> None:
+        self.problem.setText(text or "")
+        self.problem.setToolTip(text or "")
+        self.problem.setVisible(bool(text))
+
+    def set_blocked(self, why: str) -> None:
+        """Join off for a reason of the window's (a scenario run), said in the tooltip."""
+        if why != self._blocked:
+            self._blocked = why
+            self._update_join()
+
+    def _update_join(self) -> None:
+        why = self._blocked
+        if not why and self._in_meeting:
+            why = f"in {self._meeting_id or 'a meeting'}: Leave first"
+        if not why and self._joining:
+            why = "joining…"
+        set_enabled(self.join_button, not why, why)
 
     def leave(self) -> None:
         self.session.spawn("Leave", self.session.leave())
@@ -133,13 +181,28 @@ class MeetingPanel(QWidget):
             bits.append(f"participant {snap.participant_id}")
         if snap.practice_enabled:
             bits.append("practice session running")
-        if snap.keep_alives:
-            bits.append(f"keep-alives {snap.keep_alives}")
+        if snap.keep_alives < self._keep_alive_base:  # another client: counts restart
+            self._keep_alive_base = 0
+        if snap.generation != self._generation:
+            # counts of this meeting only: a new join starts from what the client had sent
+            if self._generation is not None:
+                self._keep_alive_base = snap.keep_alives
+            self._generation = snap.generation
+        keep_alives = snap.keep_alives - self._keep_alive_base
+        if keep_alives:
+            bits.append(f"keep-alives {keep_alives}")
         self.where.setText(" · ".join(bits))
-        in_meeting = snap.badge not in ("Not joined", "Left")
-        self.leave_button.setEnabled(in_meeting)
-        self.problem.setVisible(bool(snap.last_error))
-        self.problem.setText(snap.last_error or "")
+        self._in_meeting, self._meeting_id = in_meeting(snap), snap.meeting_id
+        set_enabled(self.leave_button, self._in_meeting, "not in a meeting")
+        self._update_join()
+        err = snap.last_error
+        if err != self._core_error:
+            shown_is_core = self.problem.isVisible() and self.problem.text() == self._core_error
+            self._core_error = err
+            if err and err != self._dismissed:
+                self.show_problem(err)
+            elif not err and shown_is_core:
+                self.show_problem(None)  # the core's condition is over
         if len(snap.timeline) != self._timeline_len:
             self._timeline_len = len(snap.timeline)
             self.timeline.clear()

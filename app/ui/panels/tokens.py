@@ -10,10 +10,12 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from app.core.events import MeetingSnapshot, TokenSnapshot
 from app.core.locus import TOKEN_TYPES
-from app.ui.fmt import clock, ms
+from app.ui.fmt import clock, token_result
+from app.ui.modes import in_meeting, set_enabled
 from app.ui.session import Session
+from app.ui.widgets import ElideLabel
 
-HEADERS = ("token", "value", "source", "age", "expires in", "last result", "")
+HEADERS = ("token", "value", "source", "age", "expires", "last result", "")
 SHORT = {"llm-default-session": "default", "llm-practice-session": "practice"}
 
 
@@ -35,8 +37,12 @@ class TokensPanel(QWidget):
         self.rows: dict[str, _Row] = {}
         self._tokens: dict[str, TokenSnapshot] = {}
         self._busy: set[str] = set()
+        self._practice = False
+        self._joined = False
         self.grid = QGridLayout()
-        self.grid.setHorizontalSpacing(12)
+        self.grid.setHorizontalSpacing(8)
+        for col in (1, 5):  # the value and the result take the room there is
+            self.grid.setColumnStretch(col, 1)
         for col, text in enumerate(HEADERS):
             head = QLabel(f"<b>{text}</b>")
             self.grid.addWidget(head, 0, col)
@@ -52,7 +58,10 @@ class TokensPanel(QWidget):
 
     def _add_row(self, kind: str) -> _Row:
         r = len(self.rows) + 1
-        labels = [QLabel("-") for _ in range(6)]
+        # value, source and result elide to the dock's width (full text in the tooltip)
+        labels: list[QLabel] = [
+            ElideLabel("-") if col in (1, 2, 5) else QLabel("-") for col in range(6)
+        ]
         labels[0].setText(SHORT.get(kind, kind))
         labels[0].setToolTip(kind)
         labels[1].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -77,11 +86,11 @@ class TokensPanel(QWidget):
 
     def _refreshed(self, kind: str) -> None:
         self._busy.discard(kind)
-        self.rows[kind].refresh.setEnabled(True)
         self._show(kind)
 
     def set_snapshot(self, snap: MeetingSnapshot) -> None:
         self._tokens = dict(snap.tokens)
+        self._practice, self._joined = snap.practice_enabled, in_meeting(snap)
         for kind in self._tokens:
             if kind not in self.rows:
                 self._add_row(kind)
@@ -105,18 +114,20 @@ class TokensPanel(QWidget):
     def _show(self, kind: str) -> None:
         row = self.rows[kind]
         tok = self._tokens.get(kind)
-        if tok is None:
+        busy = kind in self._busy
+        why = "refreshing…" if busy else "" if self._joined else "not in a meeting: join first"
+        set_enabled(row.refresh, not why, why)
+        held = tok is not None and tok.fetched_at is not None
+        if not busy:  # the result of the token on screen now, or "-" once it is gone
+            row.result.setText(token_result(tok, self._practice))
+            row.result.setToolTip(tok.last_result if tok is not None else "")
+            row.result.setStyleSheet("" if tok is None or tok.last_ok else "color:#d1242f;")
+        if tok is None or not held:
             for w in (row.value, row.source, row.age, row.expires):
                 w.setText("-")
-            if kind not in self._busy:
-                row.result.setText("not issued")
+            row.value.setToolTip("")
             return
         row.value.setText(tok.masked)  # already masked by the core: never the whole token
         row.value.setToolTip(tok.decode_error or "JWT (masked)")
         row.source.setText(tok.source or "-")
-        if kind not in self._busy:
-            timed = tok.fetch_ms is not None and " ms" not in tok.last_result
-            took = f" in {ms(tok.fetch_ms)}" if timed else ""
-            row.result.setText(f"{tok.last_result}{took}")
-            row.result.setStyleSheet("" if tok.last_ok else "color:#d1242f;")
         self.tick()

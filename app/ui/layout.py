@@ -1,0 +1,130 @@
+"""Where the docks go, sized for the screen the window is on (issue 12, item 3).
+
+The default layout is computed, not replayed: the window is clamped to the screen's available
+area, the docks are placed for that width (on a laptop the captions share a tab with the
+latency plot instead of squeezing the event log) and sized by fractions of it. "Reset layout"
+runs the same code for the screen the window is on now. A saved layout is restored only when
+it was saved for a screen at least as large as this one and its window fits in it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+LAYOUT_VERSION = 2  # 1 was the fixed 1500x980 layout: never restored into the new one
+PREFERRED = QSize(1500, 980)
+WIDE = 1600  # from this width the captions sit beside the event log, below it in a tab
+L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+B = Qt.DockWidgetArea.BottomDockWidgetArea
+# (title, area) in the order they are added; Scenario tabs with the host console
+PLACES: tuple[tuple[str, Qt.DockWidgetArea], ...] = (
+    ("Meeting", L),
+    ("Tokens", L),
+    ("Host console", L),
+    ("Channels", R),
+    ("Latency", R),
+    ("Event log", B),
+    ("Captions", B),
+)
+HIDDEN_BY_DEFAULT = ("Scenario",)  # shown when a run starts
+
+
+class Docked(Protocol):
+    docks: dict[str, QDockWidget]
+
+
+def available(window: QMainWindow) -> QRect:
+    screen = window.screen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 720)
+
+
+def frame_margins(window: QMainWindow) -> QSize:
+    """What the window manager adds around the client area (0 offscreen)."""
+    if not window.isVisible():
+        return QSize(0, 0)
+    outer, inner = window.frameGeometry(), window.geometry()
+    return QSize(max(outer.width() - inner.width(), 0), max(outer.height() - inner.height(), 0))
+
+
+def fit_size(avail: QRect, margins: QSize = QSize(0, 0)) -> QSize:
+    """The preferred size, clamped to the screen (minus the frame)."""
+    return QSize(
+        min(PREFERRED.width(), avail.width() - margins.width()),
+        min(PREFERRED.height(), avail.height() - margins.height()),
+    )
+
+
+def place_docks(window: QMainWindow, docks: dict[str, QDockWidget], width: int) -> None:
+    """Put every dock in its default area for a window `width` wide."""
+    for title, area in PLACES:
+        dock = docks[title]
+        dock.setFloating(False)
+        window.addDockWidget(area, dock)
+        dock.show()
+    if "Scenario" in docks:
+        window.addDockWidget(L, docks["Scenario"])
+        window.tabifyDockWidget(docks["Host console"], docks["Scenario"])
+    if width >= WIDE:
+        window.splitDockWidget(docks["Event log"], docks["Captions"], Qt.Orientation.Horizontal)
+    else:
+        # a laptop: the event log's filters and buttons need the whole bottom width
+        window.tabifyDockWidget(docks["Latency"], docks["Captions"])
+        docks["Latency"].raise_()
+    for title in HIDDEN_BY_DEFAULT:
+        if title in docks:
+            docks[title].hide()
+
+
+def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    d, h, v = docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+    w, ht = window.width(), window.height()
+    left = 0.3 if w >= WIDE else 0.33
+    window.resizeDocks([d["Meeting"], d["Channels"]], [int(w * left), int(w * (1 - left))], h)
+    if w >= WIDE:
+        window.resizeDocks([d["Event log"], d["Captions"]], [int(w * 0.45), int(w * 0.25)], h)
+    window.resizeDocks(
+        [d["Channels"], d["Latency"], d["Event log"]],
+        [int(ht * 0.36), int(ht * 0.28), int(ht * 0.36)],
+        v,
+    )
+    window.resizeDocks(
+        [d["Meeting"], d["Tokens"], d["Host console"]],
+        [int(ht * 0.36), int(ht * 0.2), int(ht * 0.44)],
+        v,
+    )
+
+
+def fits(saved: QSize, screen: QSize, avail: QRect) -> bool:
+    """A saved layout comes back only on a screen at least as large as the one it was made
+    for, with its window inside this screen."""
+    return (
+        saved.isValid()
+        and screen.isValid()
+        and avail.width() >= screen.width()
+        and avail.height() >= screen.height()
+        and saved.width() <= avail.width()
+        and saved.height() <= avail.height()
+    )
+
+
+def save(window: QMainWindow, qsettings: QSettings) -> None:
+    avail = available(window)
+    qsettings.setValue("window/geometry", window.saveGeometry())
+    qsettings.setValue("window/state", window.saveState(LAYOUT_VERSION))
+    qsettings.setValue("window/size", window.size())
+    qsettings.setValue("window/screen", avail.size())
+    qsettings.sync()
+
+
+def saved_layout(qsettings: QSettings, avail: QRect) -> tuple[QByteArray, QByteArray] | None:
+    """(geometry, state) when a saved layout fits this screen, else None."""
+    geometry, state = qsettings.value("window/geometry"), qsettings.value("window/state")
+    size, screen = qsettings.value("window/size"), qsettings.value("window/screen")
+    if not isinstance(geometry, QByteArray) or not isinstance(state, QByteArray):
+        return None
+    if not isinstance(size, QSize) or not isinstance(screen, QSize):
+        return None  # saved by a version that did not record its screen
+    return (geometry, state) if fits(size, screen, avail) else None
