@@ -60,6 +60,8 @@ class ScenarioResult:
     timeline: tuple[Mapping[str, Any], ...] = ()  # CoreEvent.to_json() of every event
     last_snapshot: Mapping[str, Any] | None = None
     sim_state: Mapping[str, Any] | None = None
+    actions: tuple[Mapping[str, Any], ...] = ()  # the steps' commands (Action.to_json())
+    incidents: tuple[Mapping[str, Any], ...] = ()  # app.core.incidents, Incident.to_json()
 
     @property
     def passed(self) -> bool:
@@ -89,6 +91,8 @@ class ScenarioResult:
             "started": self.started,
             "error": self.error,
             "steps": [s.to_json() for s in self.steps],
+            "actions": [dict(a) for a in self.actions],
+            "incidents": [dict(i) for i in self.incidents],
             "timeline": [dict(e) for e in self.timeline],
             "last_snapshot": self.last_snapshot,
             "sim_state": self.sim_state,

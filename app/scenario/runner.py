@@ -14,15 +14,17 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.core.incidents import derive
 from app.core.meeting import MeetingClient
 from app.core.settings import Settings, profile
 from app.core.watch import Watch
 from app.scenario import model as m
+from app.scenario.actionlog import ActionSink, LoggedClient, LoggedSim
 from app.scenario.actions import StepError, perform
 from app.scenario.conditions import condition_for
 from app.scenario.context import RunContext
@@ -58,6 +60,8 @@ class RunHooks:
     on_client: Callable[[MeetingClient], None] | None = None  # e.g. attach a window's bridge
     on_step: Callable[[StepResult], None] | None = None
     on_step_start: Callable[[m.Step], None] | None = None  # progress ("step 3/14: ...")
+    # awaited before each step: the window's step mode (Next, or a slow-down); Stop ends it
+    before_step: Callable[[m.Step], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,10 @@ async def run_scenario(
     server = attached.client.server if attached else options.server or "embedded simulator"
     error = ""
     ctx: RunContext | None = None
+    actions = ActionSink()  # the steps' commands, for incident causes
     try:
         async with contextlib.AsyncExitStack() as stack:
-            ctx = await _set_up(scenario, options, settings, stack, attached)
+            ctx = await _set_up(scenario, options, settings, stack, attached, actions)
             server = ctx.client.server
             _call(hooks.on_start, scenario, RunInfo(server, settings.profile, ctx.current))
             _call(hooks.on_client, ctx.client)
@@ -107,6 +112,7 @@ async def run_scenario(
         log.debug("scenario %s", scenario.file, exc_info=True)
     # taken after teardown, so the timeline ends with the leave
     timeline = tuple(e.to_json() for e in ctx.watch.events) if ctx is not None else ()
+    incidents = derive(ctx.watch.events, actions.actions).incidents() if ctx is not None else []
     ms = (time.perf_counter() - t0) * 1000
     return ScenarioResult(
         file=scenario.file,
@@ -122,6 +128,8 @@ async def run_scenario(
         timeline=timeline,
         last_snapshot=snapshot,
         sim_state=sim_state,
+        actions=tuple(a.to_json() for a in actions.actions),
+        incidents=tuple(i.to_json() for i in incidents),
     )
 
 
@@ -131,6 +139,7 @@ async def _set_up(
     settings: Settings,
     stack: contextlib.AsyncExitStack,
     attached: Attached | None = None,
+    actions: ActionSink | None = None,
 ) -> RunContext:
     """Everything a run needs; `stack` undoes it in reverse (client first, simulator last)."""
     setup = scenario.setup
@@ -150,7 +159,9 @@ async def _set_up(
         stack.push_async_callback(host.aclose)
         client = MeetingClient(url, options.user_token, settings, display_name=setup.display_name)
     watch = Watch(client.hub, client.snapshot)
-    ctx = RunContext(scenario, client, watch, host, sim, suffix)
+    sink = actions if actions is not None else ActionSink()  # steps' commands, logged
+    logged_client, logged_host = LoggedClient(client, sink), LoggedSim(host, sink)
+    ctx = RunContext(scenario, logged_client, watch, logged_host, sim, suffix)
     stack.callback(watch.close)
     stack.callback(ctx.close)
     if sim is None:
@@ -162,6 +173,7 @@ async def _set_up(
             client.hub, target, server=url, profile=settings.profile, meeting=ctx.current
         )
         stack.callback(recorder.close)
+        sink.forward(recorder.action)
     # first to run: leave while everything listens (a caller's client only leaves)
     stack.push_async_callback(client.leave if attached else client.close)
     if setup.create:
@@ -191,6 +203,9 @@ async def _run_steps(
 ) -> None:
     why_not: str | None = None  # set once a step failed or the run was stopped
     for step in scenario.steps:
+        if why_not is None and hooks.before_step is not None:
+            with contextlib.suppress(Interrupted):  # step mode: Next / slow-down; Stop ends it
+                await _unless_stopped(hooks.before_step(step), stop)
         if why_not is None and stop is not None and stop.is_set():
             why_not = "not run: interrupted"
         if why_not is not None:
