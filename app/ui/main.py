@@ -199,6 +199,8 @@ async def _main(
     session = window.session
     if server is None:
         window.status.showMessage("starting the embedded simulator…")
+        # the last meeting used (as `gui --help` says), unless --meeting names one
+        meeting = meeting or window.meeting.remembered_meeting or None
 
         async def embedded() -> None:
             base_url = await session.start_embedded(meeting or DEMO_MEETING)
