@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint unit demo screenshot bench chaos soak package package-test clean help
+.PHONY: run test lint unit demo screenshot bench chaos soak package package-test clean help sdkclient sdkclient-test
 
 help:
 	@echo "make run           open the monitor on the embedded simulator (demo meeting ready)"
@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
+	@bash sdkclient/install.sh
 	@bash scripts/qt_sysdeps.sh window
 	$(BIN)/python -m app gui
 
@@ -31,9 +32,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) lint sdkclient-test
 	@bash scripts/qt_sysdeps.sh offscreen
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The SDK client driver (sdkclient/, Node): npm ci from its lock when stale (needs node + npm;
+# the message names the install line), then its node:test tests against the simulator.
+sdkclient:
+	@bash sdkclient/install.sh --required
+
+sdkclient-test: $(STAMP) sdkclient
+	cd sdkclient && DCMON_PYTHON=$(CURDIR)/$(BIN)/python node --test test/*.test.js
 
 demo: $(STAMP)
 	$(BIN)/python -m app demo
