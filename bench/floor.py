@@ -5,9 +5,13 @@ no events, no retries beyond "reconnect at once". It does not import app.core: e
 written out here, so a cost the core adds cannot hide in a shared helper.
 
     device POST -> device socket (authorization, buffer_state) -> join -> [admit via SimControl]
-    -> locus push says JOINED + datachannelUrl -> token POST -> registration POST with
+    -> locus push says JOINED + datachannelUrl -> token GET -> registration POST with
     Data-Channel-Auth-Token -> connect with the SDK query -> authorization frame -> wait for
-    mercury.buffer_state -> subscription request -> wait for the response.
+    mercury.buffer_state -> captions on (PUT controls) -> voicea announcement (client.annc)
+    -> subscription request -> wait for the response.
+
+The wire is PROTOCOL.md v2 (the SDK's join and leave bodies, GET token routes, captions via
+PUT controls and an announcement on the publish socket, as dcmon's core does).
 
 The device socket is how dcmon learns it was admitted (the simulator pushes the locus there,
 as locus does for the SDK); the floor listens the same way, so neither side pays an extra
@@ -33,7 +37,7 @@ DEFAULT_TOKEN = "llm-default-session"
 ONLINE_EVENTS = ("mercury.buffer_state", "mercury.registration_status")
 
 
-def _ws_url(web_socket_url: str) -> str:
+def _ws_url(web_socket_url: str, device: bool = False) -> str:
     parts = urlsplit(web_socket_url)
     query = [
         ("outboundWireFormat", "text"),
@@ -42,13 +46,15 @@ def _ws_url(web_socket_url: str) -> str:
         ("clientTimestamp", str(int(time.time() * 1000))),
         ("subscriptionAwareSubchannels", "transcription"),
     ]
+    if device:
+        query.append(("multipleConnections", "true"))  # the device socket's extra (step 2)
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def _open(url: str) -> ClientConnection:
+async def _open(url: str, device: bool = False) -> ClientConnection:
     # the same transport options dcmon uses, so both pay the same library cost
     return await connect(
-        _ws_url(url),
+        _ws_url(url, device),
         open_timeout=10,
         ping_interval=None,
         close_timeout=2,
@@ -88,6 +94,8 @@ class FloorClient:
         self._device_reader: asyncio.Task[None] | None = None
         self._locus_waiters: list[tuple[Any, asyncio.Future[dict[str, Any]]]] = []
         self.locus: dict[str, Any] = {}
+        self.bindings: dict[str, str] = {}  # datachannel URL -> the registration's binding
+        self._voicea_seq = 0
 
     # -- HTTP --------------------------------------------------------------------------------
     async def _post(self, url: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
@@ -96,35 +104,68 @@ class FloorClient:
         return r.json()
 
     async def register_device(self) -> None:
-        answer = await self._post(self.server + "/wdm/api/v1/devices", {"name": "floor"})
+        url = self.server + "/wdm/api/v1/devices?includeUpstreamServices=all"
+        answer = await self._post(url, {"name": "floor", "deviceType": "WEB"})
         self.device_url, self.device_ws_url = answer["url"], answer["webSocketUrl"]
 
+    def _device(self) -> dict[str, str]:
+        return {"url": self.device_url, "deviceType": "WEB"}
+
     async def join(self, meeting_id: str) -> dict[str, Any]:
-        url = f"{self.server}/locus/api/v1/loci/{meeting_id}/participant"
-        answer = await self._post(url, {"deviceUrl": self.device_url, "displayName": "floor"})
+        url = f"{self.server}/locus/api/v1/loci/{meeting_id}/participant?alternateRedirect=true"
+        body = {
+            "device": self._device(),
+            "correlationId": str(uuid.uuid4()),
+            "respOnlySdp": True,
+            "allowMultiDevice": True,
+            "supportsNativeLobby": 1,
+            "displayName": "floor",
+        }
+        answer = await self._post(url, body)
         self.locus = answer["locus"]
         return self.locus
 
     async def fetch_token(self, token_type: str = DEFAULT_TOKEN) -> str:
-        url = f"{self.locus['url']}/participant/{self.locus['self']['id']}/datachannel/token"
-        answer = await self._post(url, {"tokenType": token_type})
-        return answer["datachannelToken"]
+        practice = "/practiceSession" if token_type == "llm-practice-session" else ""
+        url = (
+            f"{self.locus['url']}/participant/{self.locus['self']['id']}"
+            f"{practice}/datachannel/token"
+        )
+        r = await self.http.get(url, headers=self.auth)
+        r.raise_for_status()
+        return r.json()["datachannelToken"]
 
     async def register(self, datachannel_url: str, token: str) -> str:
         answer = await self._post(
             datachannel_url, {"deviceUrl": self.device_url}, **{"Data-Channel-Auth-Token": token}
         )
+        if answer.get("binding"):
+            self.bindings[datachannel_url] = answer["binding"]
         return answer["webSocketUrl"]
+
+    async def captions_on(self) -> None:
+        """voicea.ts `requestTurnOnCaptions`: PUT controls (then announce + subscribe)."""
+        r = await self.http.put(
+            f"{self.locus['url']}/controls/",
+            json={"transcribe": {"caption": True}},
+            headers=self.auth,
+        )
+        r.raise_for_status()
 
     async def leave(self) -> None:
         with contextlib.suppress(httpx.HTTPError, KeyError):
             url = f"{self.locus['url']}/participant/{self.locus['self']['id']}/leave"
-            await self.http.put(url, json={"deviceUrl": self.device_url}, headers=self.auth)
+            body = {
+                "device": self._device(),
+                "usingResource": None,
+                "correlationId": str(uuid.uuid4()),
+            }
+            await self.http.put(url, json=body, headers=self.auth)
 
     # -- sockets -----------------------------------------------------------------------------
-    async def connect(self, web_socket_url: str) -> FloorSocket:
+    async def connect(self, web_socket_url: str, device: bool = False) -> FloorSocket:
         """Steps 2-4: connect with the query, authorization frame, wait for buffer_state."""
-        ws = await _open(web_socket_url)
+        ws = await _open(web_socket_url, device)
         auth = {
             "id": str(uuid.uuid4()),
             "type": "authorization",
@@ -151,10 +192,30 @@ class FloorClient:
             await sock.ws.send(json.dumps({"messageId": frame["id"], "type": "ack"}))
         return frame
 
-    async def subscribe(self, sock: FloorSocket, datachannel_url: str, seq: int = 1) -> None:
-        """Subscription request, then wait for its response (PROTOCOL.md section 5)."""
+    def _next_seq(self) -> str:
+        self._voicea_seq += 1  # voicea's own counter, shared by announcements and requests
+        return str(self._voicea_seq)
+
+    async def subscribe(self, sock: FloorSocket, datachannel_url: str) -> None:
+        """The announcement (client.annc, not awaited, as dcmon), the subscription request,
+        then wait for its response (PROTOCOL.md section 5)."""
+        binding = self.bindings.get(datachannel_url)
+        if binding:
+            announce = {
+                "id": self._next_seq(),
+                "type": "publishRequest",
+                "recipients": {"route": binding},
+                "headers": {},
+                "data": {
+                    "clientPayload": {"version": "v2"},
+                    "eventType": "relay.event",
+                    "relayType": "client.annc",
+                },
+                "trackingId": f"floor_{uuid.uuid4()}",
+            }
+            await sock.ws.send(json.dumps(announce))
         request = {
-            "id": str(seq),
+            "id": self._next_seq(),
             "type": "subchannelSubscriptionRequest",
             "data": {
                 "datachannelUri": datachannel_url,
@@ -188,7 +249,7 @@ class FloorClient:
 
     # -- the device socket: where the locus pushes arrive ------------------------------------
     async def open_device_socket(self) -> None:
-        self.device = await self.connect(self.device_ws_url)
+        self.device = await self.connect(self.device_ws_url, device=True)
         self._device_reader = asyncio.get_running_loop().create_task(self._read_device())
 
     async def _read_device(self) -> None:
@@ -241,6 +302,8 @@ async def admit_to_subscribed(client: FloorClient, stamps: Stamps) -> FloorSocke
     stamps.mark("registered")
     sock = await client.connect(ws_url)
     stamps.mark("online")
+    await client.captions_on()
+    stamps.mark("captions")
     await client.subscribe(sock, dc_url)
     stamps.mark("subscribed")
     return sock
@@ -267,7 +330,6 @@ class FloorChannel:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
-        seq = 0
         while True:
             try:
                 self.sock = await self.client.connect(self.ws_url)
@@ -277,8 +339,7 @@ class FloorChannel:
                 token = await self.client.fetch_token()
                 self.ws_url = await self.client.register(self.dc_url, token)
                 continue
-            seq += 1
-            await self.client.subscribe(self.sock, self.dc_url, seq)
+            await self.client.subscribe(self.sock, self.dc_url)
             stamp = time.perf_counter_ns()
             self.online.set()
             for cb in list(self.on_subscribed):
