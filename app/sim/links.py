@@ -79,7 +79,7 @@ class SocketLink:
         self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
 
     def reply(self, frame: dict[str, Any]) -> None:
-        """An answer to a client frame (pong, subscription response): no sequence number.
+        """An answer to a client frame (pong, subscription response, shutdown).
 
         Always with an `id`: the SDK's `_acknowledge` rejects a frame without one (fatal in
         Node), so a reply that lacks one gets a fresh one.
@@ -87,6 +87,9 @@ class SocketLink:
         if "id" not in frame:
             frame = {"id": str(uuid.uuid4()), **frame}
         if not self.closing:
+            # numbered like every other frame: the SDK's socket-base.js checks the
+            # sequenceNumber of every frame it receives, pongs included
+            frame = {**frame, "sequenceNumber": self.record.next_seq()}
             self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
 
     def send_raw(self, text: str) -> None:

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from sim_helpers import closed, live_sockets, open_ws, ping, recv_until
+from test_sim_captions import annc_frame
+from test_sim_sockets import is_relay, subscribe_frame
 
 from app.sim import SimControlError
 
@@ -112,3 +116,28 @@ async def test_faults_view_lists_socket_latency_and_halfopen(sim, ctl, guest_fac
     assert (await ctl.faults())["sockets"][0]["state"] == "halfopen"
     async with httpx.AsyncClient(base_url=sim.base_url, trust_env=False) as anonymous:
         assert (await anonymous.get("/sim/faults")).json()["transcription"] == []
+
+
+async def test_every_server_frame_has_an_id_and_the_next_sequence_number(sim, ctl, guest_factory):
+    """buffer_state, pong, subscription answer, announce, captions, shutdown: each with an
+    `id` (the SDK acks it, and rejects a frame without one) and numbered without a gap (the
+    SDK's socket-base.js checks every frame's sequenceNumber)."""
+    guest, ws, _ = await online(ctl, guest_factory)
+    dc_url = guest.locus["info"]["datachannelUrl"]
+    frames = []
+    await ws.send(json.dumps({"id": "p1", "type": "ping"}))
+    frames.append(await recv_until(ws, lambda f: f.get("type") == "pong"))
+    await ws.send(subscribe_frame(dc_url))
+    frames.append(await recv_until(ws, lambda f: f.get("type") == "subchannelSubscriptionResponse"))
+    await ws.send(annc_frame("b"))
+    frames.append(
+        await recv_until(ws, lambda f: f.get("data", {}).get("relayType") == "voicea.annc")
+    )
+    await guest.controls(caption=True)
+    await ctl.transcription("L1", 20)
+    frames += [await recv_until(ws, is_relay) for _ in range(2)]
+    await ctl.socket("L1", "default", "shutdown")
+    frames.append(await recv_until(ws, lambda f: f.get("type") == "shutdown"))
+    assert all(isinstance(f.get("id"), str) and f["id"] for f in frames)
+    numbers = [f["sequenceNumber"] for f in frames]
+    assert numbers == list(range(2, 2 + len(frames)))  # 1 was the buffer_state

@@ -52,7 +52,8 @@ async def test_buffer_state_first_then_ping_pong_and_acks(sim, ctl, guest_factor
 
     await ws.send(json.dumps({"messageId": first["id"], "type": "ack"}))
     await ws.send(json.dumps({"id": "ping-1", "type": "ping"}))
-    assert await recv_json(ws) == {"type": "pong", "id": "ping-1"}
+    # numbered like every frame: the SDK checks the sequenceNumber of pongs too
+    assert await recv_json(ws) == {"type": "pong", "id": "ping-1", "sequenceNumber": 2}
     view = await sim.wait_for(lambda s: (v := s.state_view("L1")) and _acked(v, guest.pid) and v)
     socket = live_sockets(view, guest.pid, "default")[0]
     assert socket["framesIn"] == 3  # authorization, ack, ping
@@ -106,6 +107,7 @@ async def test_subscription_response_and_transcription_only_to_subscribed(sim, c
     await default_ws.send(subscribe_frame(default_url))
     answer = await recv_json(default_ws)
     assert answer.pop("id")  # every server frame has one: the SDK acks it
+    assert answer.pop("sequenceNumber") == 2  # after buffer_state's 1
     assert answer == {
         "type": "subchannelSubscriptionResponse",
         "data": {"subscribed": ["transcription"], "unsubscribed": []},
@@ -133,7 +135,8 @@ async def test_subscription_response_and_transcription_only_to_subscribed(sim, c
 
     # The unsubscribed practice socket got nothing but its buffer_state.
     await practice_ws.send('{"id": "p", "type": "ping"}')
-    assert await recv_json(practice_ws) == {"type": "pong", "id": "p"}
+    pong = await recv_json(practice_ws)
+    assert (pong["type"], pong["id"], pong["sequenceNumber"]) == ("pong", "p", 2)
     await practice_ws.send(subscribe_frame(practice_url))
     await recv_until(practice_ws, lambda f: f.get("type") == "subchannelSubscriptionResponse")
     await recv_until(practice_ws, is_relay)  # practice channel receives once subscribed
