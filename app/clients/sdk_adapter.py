@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ COMMAND_TIMEOUT = 45.0
 QUIT_TIMEOUT = 8.0
 STDERR_KEEP = 400
 _SIM_ACTIONS = {"reset": "reset", "halfopen": "halfopen", "close": "close"}
+# dcmon's demo tokens are one word; webex-core refuses a token without `_` sections ("token
+# has 1 sections") before it sends anything. The simulator takes any token, so these defaults
+# become a Webex-shaped one (base64 name _ PF84 _ the org id SDK_FLOW.md's traces use).
+DEMO_TOKENS = frozenset({"dcmon-demo-user", "dcmon-scenario-user"})
+SDK_DEMO_TOKEN = "ZGNtb24tZGVtby11c2Vy_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f"
 
 
 class DriverError(RuntimeError):
@@ -55,11 +61,12 @@ class SdkClient:
         automatic_llm: bool = True,
         captions: bool = True,
         settings: Any = None,  # accepted for the window's factory; the SDK has its own timings
+        progress: Callable[[float, str], None] | None = None,  # first-use `npm ci`
     ) -> None:
         if not user_token:
             raise ValueError("a user token is needed (any non-empty string for the simulator)")
         self._server = server.rstrip("/")
-        self._token = user_token
+        self._token = SDK_DEMO_TOKEN if user_token in DEMO_TOKENS else user_token
         self.display_name = display_name
         self.sdk_dir = check_sdk_dir(sdk_dir) if sdk_dir else None
         self._home = home
@@ -68,6 +75,7 @@ class SdkClient:
         self.automatic_llm = automatic_llm
         self.auto_captions = captions
         self.settings = settings
+        self._progress = progress
         self.hub = Hub()
         self.translator = SdkTranslator(self._server)
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_KEEP)
@@ -81,6 +89,7 @@ class SdkClient:
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
         self._publish_pending = False
+        self._learning = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:  # never the user token
@@ -177,6 +186,8 @@ class SdkClient:
         self._started = True
 
     def _install_progress(self, fraction: float, message: str) -> None:
+        if self._progress is not None:
+            self._progress(fraction, message)
         self._emit(
             self.translator.note(
                 "meeting", f"SDK setup {fraction:.0%}: {message}", progress=fraction
@@ -221,6 +232,16 @@ class SdkClient:
         for event in self.translator.feed(line):
             self._emit(event)
         self._publish()
+        snap = self.translator.snapshot
+        if (
+            ev == "phase"
+            and line.get("phase") in ("lobby", "joined")
+            and snap.participant_id is None
+            and snap.meeting_id
+            and not self._learning
+        ):  # as soon as the server has a participant for us (the host console needs it)
+            self._learning = True
+            self._spawn(self._learn_participant(snap.meeting_id), "participant id")
 
     async def _read_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -293,7 +314,8 @@ class SdkClient:
             message = f"could not join {meeting_id!r}: {result.get('error')}"
             self._emit(self.translator.note("meeting", message, EventKind.ERROR))
             raise JoinError(message)
-        await self._learn_participant(meeting_id)
+        if self.translator.snapshot.participant_id is None:
+            await self._learn_participant(meeting_id)
 
     async def _learn_participant(self, meeting_id: str) -> None:
         """When the driver's lines did not name our participant, ask the simulator (the
@@ -304,13 +326,19 @@ class SdkClient:
             state = await self._sim.state(meeting_id)
         except Exception:  # not the simulator, or not reachable: leave it unknown
             return
-        people = [
-            p
-            for p in state.get("participants", [])
-            if p.get("phase") != "left" and p.get("displayName") == self.display_name
-        ]
+        present = [p for p in state.get("participants", []) if p.get("phase") != "left"]
+        named = [p for p in present if p.get("displayName") == self.display_name]
+        people = named if len(named) == 1 else present  # a fresh meeting: only us
         if len(people) == 1:
             self.translator.learn_participant(str(people[0]["participantId"]))
+            self._emit(
+                self.translator.note(
+                    "meeting",
+                    "our participant id, from the simulator's view (the SDK's "
+                    "lines name it only later)",
+                    participant_id=people[0]["participantId"],
+                )
+            )
             self._publish()
 
     async def leave(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 from app.core.channel import CommandError
@@ -44,14 +45,11 @@ async def _dispatch(step: m.Step, ctx: RunContext) -> str:
         await client.leave()
         return "left"
     if isinstance(step, m.Drop):
-        client.drop(step.channel, step.how)
-        return ""
+        return await _done(client.drop(step.channel, step.how))
     if isinstance(step, m.Reconnect):
-        client.reconnect(step.channel)
-        return ""
+        return await _done(client.reconnect(step.channel))
     if isinstance(step, m.Resubscribe):
-        client.resubscribe(step.channel)
-        return ""
+        return await _done(client.resubscribe(step.channel))
     if isinstance(step, m.RefreshToken):
         slot = await client.refresh_token(step.token_type)
         return f"{step.token_type} {slot.source} {slot.masked}"
@@ -124,6 +122,15 @@ def _participant(step: m.Host, ctx: RunContext, meeting: str) -> str:
             f"no participant of ours in {meeting!r} yet: join first, or give `participant`"
         )
     return pid
+
+
+async def _done(pending: Awaitable[object] | None) -> str:
+    """The native core's commands return None and never yield (R2); a client that needs I/O
+    for one (the SDK: a drop is done by the simulator) returns what to await."""
+    if pending is None:
+        return ""
+    answer = await pending
+    return _short(answer) if answer is not None else ""
 
 
 def _short(answer: Any) -> str:

@@ -19,6 +19,7 @@ MARKS = {
     Status.ERROR: "ERROR",
     Status.SKIPPED: "skip",
     Status.INTERRUPTED: "INTR",
+    Status.NOT_JUDGED: "n/j",
 }
 WIDTH = 78
 
@@ -35,7 +36,8 @@ class Console:
         text = r.description if len(r.description) <= WIDTH else r.description[: WIDTH - 3] + "..."
         timing = "" if r.status is Status.SKIPPED else f"{r.ms:8.0f} ms"
         self._line(f"  {r.index:>3} {MARKS[r.status]:<5} {text:<{WIDTH}} {timing}")
-        if r.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED) and r.message:
+        shown = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.NOT_JUDGED)
+        if r.status in shown and r.message:
             for line in r.message.splitlines():
                 self._line(f"            {line}")
 
@@ -44,6 +46,7 @@ class Console:
             Status.PASSED: "PASS",
             Status.ERROR: "ERROR",
             Status.INTERRUPTED: "INTERRUPTED",
+            Status.NOT_JUDGED: "NOT JUDGED",
         }.get(r.status, "FAIL")
         line = f"{word} {r.name}"
         if r.steps:
@@ -56,7 +59,12 @@ class Console:
     def summary(self, results: Sequence[ScenarioResult], not_run: int = 0) -> None:
         counts = {s: sum(1 for r in results if r.status is s) for s in Status}
         parts = [f"{counts[Status.PASSED]} passed"]
-        for status, word in ((Status.FAILED, "failed"), (Status.ERROR, "errors")):
+        words = (
+            (Status.FAILED, "failed"),
+            (Status.ERROR, "errors"),
+            (Status.NOT_JUDGED, "not judged"),
+        )
+        for status, word in words:
             if counts[status]:
                 parts.append(f"{counts[status]} {word}")
         if counts[Status.INTERRUPTED] or not_run:
@@ -66,6 +74,16 @@ class Console:
         for r in results:
             if r.status in (Status.FAILED, Status.ERROR):
                 self._line(f"  {r.file}: {r.failure.splitlines()[0] if r.failure else r.status}")
+        self.verdicts(results)
+
+    def verdicts(self, results: Sequence[ScenarioResult]) -> None:
+        """One line per file: its row, the client, the verdict (the README table's source)."""
+        if not results:
+            return
+        self._line(f"verdicts ({results[0].client_label or results[0].client}):")
+        for r in results:
+            row = r.name.split(" ", 1)[0] if r.name else r.file
+            self._line(f"  {row:<6} {r.status.value:<12} {r.file}")
 
     def _line(self, text: str) -> None:
         with contextlib.suppress(BrokenPipeError):

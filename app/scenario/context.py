@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.clients.interface import Client
 from app.core.events import MeetingSnapshot
-from app.core.meeting import MeetingClient
 from app.core.watch import Watch
 from app.scenario.model import Scenario
 from app.scenario.paths import Missing, sim_doc, snapshot_doc
@@ -22,7 +22,7 @@ class RunContext:
     def __init__(
         self,
         scenario: Scenario,
-        client: MeetingClient,
+        client: Client,
         watch: Watch,
         host: SimControl,
         sim: Simulator | None,

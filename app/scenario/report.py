@@ -31,6 +31,10 @@ def report_json(results: Sequence[ScenarioResult]) -> dict[str, Any]:
         "version": __version__,
         "created": time.time(),
         "passed": bool(results) and all(r.passed for r in results),
+        # which client ran the files (one run uses one client): native | sdk, and its version
+        "client": results[0].client if results else None,
+        "client_version": results[0].client_version if results else None,
+        "client_label": results[0].client_label if results else None,
         "summary": {s.value: sum(1 for r in results if r.status is s) for s in Status}
         | {"files": len(results)},
         "files": [r.to_json() for r in results],
@@ -78,7 +82,14 @@ def _suite(result: ScenarioResult, number: int) -> ET.Element:
         time=_seconds(result.ms),
     )
     props = ET.SubElement(suite, "properties")
-    facts = (("file", result.file), ("server", result.server), ("profile", result.profile))
+    facts = (
+        ("file", result.file),
+        ("server", result.server),
+        ("profile", result.profile),
+        ("client", result.client),
+        ("client_version", result.client_version),
+        ("client_label", result.client_label),
+    )
     for name, value in facts:
         ET.SubElement(props, "property", name=name, value=_clean(value))
     counts = dict.fromkeys(("failures", "errors", "skipped"), 0)
@@ -103,6 +114,9 @@ def _suite(result: ScenarioResult, number: int) -> ET.Element:
             counts["errors"] += 1
         elif step.status is Status.SKIPPED:
             ET.SubElement(case, "skipped", message=_clean(step.message))
+            counts["skipped"] += 1
+        elif step.status is Status.NOT_JUDGED:  # never a pass: reported as skipped, with why
+            ET.SubElement(case, "skipped", message=_clean("not judged: " + step.message))
             counts["skipped"] += 1
     if cases and result.error:  # teardown trouble after the steps ran
         case = ET.SubElement(suite, "testcase", name="teardown", classname=classname, time="0.000")

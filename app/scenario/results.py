@@ -16,6 +16,7 @@ class Status(StrEnum):
     ERROR = "error"  # a step could not be done (refused command, simulator error, setup)
     SKIPPED = "skipped"  # not run because an earlier step failed
     INTERRUPTED = "interrupted"  # Ctrl+C (or the caller's stop) came first
+    NOT_JUDGED = "not judged"  # reads what this client cannot know (or do): never a pass
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class ScenarioResult:
     timeline: tuple[Mapping[str, Any], ...] = ()  # CoreEvent.to_json() of every event
     last_snapshot: Mapping[str, Any] | None = None
     sim_state: Mapping[str, Any] | None = None
+    client: str = "native"  # which client ran it: native | sdk
+    client_version: str = ""  # dcmon's version, or the SDK's (webex 3.12.0)
+    client_label: str = ""  # "dcmon core 1.0.0", "webex 3.12.0 from /path"
     actions: tuple[Mapping[str, Any], ...] = ()  # the steps' commands (Action.to_json())
     incidents: tuple[Mapping[str, Any], ...] = ()  # app.core.incidents, Incident.to_json()
 
@@ -88,6 +92,9 @@ class ScenarioResult:
             "ms": round(self.ms, 3),
             "server": self.server,
             "profile": self.profile,
+            "client": self.client,
+            "client_version": self.client_version,
+            "client_label": self.client_label,
             "started": self.started,
             "error": self.error,
             "steps": [s.to_json() for s in self.steps],

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.clients.factory import make_client
+from app.clients.interface import Client
+from app.clients.native import as_client
 from app.core.incidents import derive
 from app.core.meeting import MeetingClient
 from app.core.settings import Settings, profile
@@ -28,6 +31,7 @@ from app.scenario.actionlog import ActionSink, LoggedClient, LoggedSim
 from app.scenario.actions import StepError, perform
 from app.scenario.conditions import condition_for
 from app.scenario.context import RunContext
+from app.scenario.judging import judge
 from app.scenario.recording import Recorder
 from app.scenario.results import ScenarioResult, Status, StepResult, summarize
 from app.scenario.waiting import POLL_INTERVAL, Waiter
@@ -45,6 +49,8 @@ class RunOptions:
     profile: str | None = None  # overrides the file's setup.profile
     record_dir: Path | None = None  # write a session recording (JSONL) per scenario
     poll_interval: float = POLL_INTERVAL  # --server only: state re-fetch fallback
+    client: str = "native"  # which client runs the steps: native | sdk (app/clients)
+    sdk_dir: str | None = None  # --client sdk: another installed SDK instead of the pinned one
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class RunInfo:
 @dataclass(frozen=True)
 class RunHooks:
     on_start: Callable[[m.Scenario, RunInfo], None] | None = None
-    on_client: Callable[[MeetingClient], None] | None = None  # e.g. attach a window's bridge
+    on_client: Callable[[Client], None] | None = None  # e.g. attach a window's bridge
     on_step: Callable[[StepResult], None] | None = None
     on_step_start: Callable[[m.Step], None] | None = None  # progress ("step 3/14: ...")
     # awaited before each step: the window's step mode (Next, or a slow-down); Stop ends it
@@ -70,7 +76,7 @@ class Attached:
     them. Their server is treated like `--server` (suffixed meetings, state fetched over
     HTTP, faults cleared at the end); teardown leaves the meeting instead of closing."""
 
-    client: MeetingClient
+    client: Client | MeetingClient  # a MeetingClient is wrapped as the native client
     host: SimControl
 
 
@@ -88,7 +94,7 @@ async def run_scenario(
     options, hooks = options or RunOptions(), hooks or RunHooks()
     started, t0 = time.time(), time.perf_counter()
     if attached is not None:  # the caller made its client with the profile it wanted
-        settings = attached.client.settings
+        settings = getattr(attached.client, "settings", None) or profile(scenario.setup.profile)
     else:
         settings = profile(options.profile or scenario.setup.profile)
     steps: list[StepResult] = []
@@ -98,15 +104,18 @@ async def run_scenario(
     error = ""
     ctx: RunContext | None = None
     actions = ActionSink()  # the steps' commands, for incident causes
+    client_facts = ("native", "", "")
     try:
         async with contextlib.AsyncExitStack() as stack:
             ctx = await _set_up(scenario, options, settings, stack, attached, actions)
             server = ctx.client.server
             _call(hooks.on_start, scenario, RunInfo(server, settings.profile, ctx.current))
             _call(hooks.on_client, ctx.client)
+            client_facts = _client_facts(ctx.client)
             await _run_steps(scenario, ctx, Waiter(ctx, options.poll_interval), hooks, stop, steps)
             snapshot = ctx.client.snapshot.to_json()  # as the steps left it, before teardown
             sim_state = await _quietly(ctx.last_sim_state())
+        client_facts = _client_facts(ctx.client)  # the SDK's version is known once it ran
     except (SimControlError, OSError, RuntimeError, ValueError) as exc:
         error = f"{'teardown' if steps else 'setup'} failed: {exc}"
         log.debug("scenario %s", scenario.file, exc_info=True)
@@ -130,7 +139,14 @@ async def run_scenario(
         sim_state=sim_state,
         actions=tuple(a.to_json() for a in actions.actions),
         incidents=tuple(i.to_json() for i in incidents),
+        client=client_facts[0],
+        client_version=client_facts[1],
+        client_label=client_facts[2],
     )
+
+
+def _client_facts(client: Client) -> tuple[str, str, str]:
+    return client.kind, client.version, client.label
 
 
 async def _set_up(
@@ -146,7 +162,7 @@ async def _set_up(
     sim: Simulator | None = None
     if attached is not None:
         url, suffix = attached.client.server, "-" + secrets.token_hex(3)
-        host, client = attached.host, attached.client
+        host, client = attached.host, as_client(attached.client)
     else:
         if options.server is None:
             sim = Simulator()
@@ -157,7 +173,15 @@ async def _set_up(
             url, suffix = options.server, "-" + secrets.token_hex(3)
         host = SimControl(url)
         stack.push_async_callback(host.aclose)
-        client = MeetingClient(url, options.user_token, settings, display_name=setup.display_name)
+        client = make_client(
+            options.client,
+            url,
+            options.user_token,
+            settings,
+            setup.display_name,
+            options.sdk_dir,
+            sim=host,
+        )
     watch = Watch(client.hub, client.snapshot)
     sink = actions if actions is not None else ActionSink()  # steps' commands, logged
     logged_client, logged_host = LoggedClient(client, sink), LoggedSim(host, sink)
@@ -213,7 +237,9 @@ async def _run_steps(
         else:
             _call(hooks.on_step_start, step)
             result = await _run_step(step, ctx, waiter, stop)
-            if not result.ok:
+            # a not-judged expectation stops nothing; a client action not done stops the rest
+            judged_only = result.status is Status.NOT_JUDGED and isinstance(step, m.Expect)
+            if not result.ok and not judged_only:
                 why_not = (
                     "not run: interrupted"
                     if result.status is Status.INTERRUPTED
@@ -231,11 +257,21 @@ async def _run_step(
     def done(status: Status, message: str) -> StepResult:
         return _result(step, status, (time.perf_counter() - t0) * 1000, message)
 
+    verdict = judge(step, ctx.client.capabilities)  # what this client can be judged on
+    if verdict.why is not None and verdict.step is None:
+        return done(Status.NOT_JUDGED, f"not judged for {ctx.client.label}: {verdict.why}")
     try:
         if isinstance(step, m.Expect):
+            checked = verdict.step if isinstance(verdict.step, m.Expect) else step
             outcome = await _unless_stopped(
-                waiter.until(condition_for(step, ctx), step.within), stop
+                waiter.until(condition_for(checked, ctx), step.within), stop
             )
+            if outcome.ok and verdict.partial:
+                return done(
+                    Status.NOT_JUDGED,
+                    f"not judged for {ctx.client.label}: {verdict.why} "
+                    f"(what can be known held: {outcome.actual})",
+                )
             if outcome.ok:
                 return done(Status.PASSED, outcome.actual)
             return done(
@@ -327,6 +363,10 @@ def _status(steps: list[StepResult], error: str) -> Status:
         return Status.FAILED
     if error or Status.ERROR in kinds:
         return Status.ERROR
-    if Status.INTERRUPTED in kinds or Status.SKIPPED in kinds:
+    if Status.INTERRUPTED in kinds:
+        return Status.INTERRUPTED
+    if Status.NOT_JUDGED in kinds:  # skipped after a client action this client cannot do
+        return Status.NOT_JUDGED
+    if Status.SKIPPED in kinds:
         return Status.INTERRUPTED
     return Status.PASSED

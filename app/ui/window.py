@@ -247,8 +247,16 @@ def build_window(
         # rule: quitting Qt first would stop the loop under the still-running main coroutine
         app.setQuitOnLastWindowClosed(False)
     bridge = CoreBridge()
+    from app.ui import client_selector  # which client Join makes (app/clients)
+
+    selector = None
+    if "client_factory" not in session_kw:  # a caller's own factory (tests) wins
+        selector = client_selector.ClientSelector(qsettings)
+        session_kw["client_factory"] = selector.factory
     session = Session(bridge, settings, user_token, **session_kw)
     window = MainWindow(session, qsettings, profile_label(settings))
+    if selector is not None:
+        client_selector.install(window, selector)
     bridge.setParent(window)
     session.setParent(window)
     bridge.publish(MeetingSnapshot(server="-", profile=settings.profile))
