@@ -52,6 +52,9 @@ class Fields:
         default: str | None = None,
         choices: Sequence[str] | None = None,
     ) -> str | None:
+        if required and choices is not None and key not in self.data:
+            self.known.append(key)
+            self.fail(key, f"is required: one of {', '.join(map(str, choices))}")
         value = self._get(key, required)
         if value is None:
             return default
@@ -102,6 +105,9 @@ class Fields:
     def strings(
         self, key: str, required: bool = False, choices: Sequence[str] | None = None
     ) -> tuple[str, ...] | None:
+        if required and choices is not None and key not in self.data:
+            self.known.append(key)
+            self.fail(key, f"is required: an array of {', '.join(map(str, choices))}")
         value = self._get(key, required)
         if value is None:
             return None

@@ -72,6 +72,19 @@ class ScenarioError(ValueError):
             where += f": key {key!r}"
         super().__init__(f"{where}: {message}")
         self.file, self.step, self.key = file, step, key
+        self.errors: tuple[ScenarioError, ...] = (self,)  # every error found in the file
+
+
+class ScenarioErrors(ScenarioError):
+    """More than one error in a file: all of them, one per line, in file order."""
+
+    def __init__(self, file: str, errors: list[ScenarioError]) -> None:
+        first = errors[0]
+        ValueError.__init__(
+            self, "\n".join(str(e) for e in errors) + f"\n({len(errors)} errors in {file})"
+        )
+        self.file, self.step, self.key = file, first.step, first.key
+        self.errors = tuple(errors)
 
 
 def load_file(path: str | FsPath) -> m.Scenario:
@@ -123,11 +136,27 @@ class _Builder:
         setup_table = top.table("setup") or {}
         steps = top.tables("steps", required=True) or []
         top.finish()
-        setup = self.setup(setup_table, stem)
         if not steps:
             self.fail_top("steps", "needs at least one step")
-        built = tuple(self.step(i, table, setup) for i, table in enumerate(steps, start=1))
-        return m.Scenario(self.file, name, description, setup, built)
+        # every error of the file at once, not one per run: the setup and each step are
+        # checked even after an earlier one failed
+        errors: list[ScenarioError] = []
+        try:
+            setup = self.setup(setup_table, stem)
+        except ScenarioError as exc:
+            errors.append(exc)
+            setup = m.Setup(meeting="scenario")  # defaults, to go on checking the steps
+        built = []
+        for i, table in enumerate(steps, start=1):
+            try:
+                built.append(self.step(i, table, setup))
+            except ScenarioError as exc:
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ScenarioErrors(self.file, errors)
+        return m.Scenario(self.file, name, description, setup, tuple(built))
 
     def setup(self, table: Mapping[str, Any], stem: str) -> m.Setup:
         def fail(key: str | None, message: str) -> NoReturn:

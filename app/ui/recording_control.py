@@ -20,10 +20,11 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 
 from app.core.events import CoreEvent, MeetingSnapshot
 from app.scenario.recording import Recorder
+from app.ui import lastdir
 from app.ui.adapter import CoreBridge
 
 if TYPE_CHECKING:
-    from app.ui.window import MainWindow
+    from app.ui.parts import RecordingHost
 
 
 class BridgeHub:
@@ -64,7 +65,7 @@ class BridgeHub:
 
 
 class RecordingControl(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: RecordingHost) -> None:
         super().__init__(window)
         self.w = window
         self.recorder: Recorder | None = None
@@ -94,6 +95,7 @@ class RecordingControl(QObject):
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dlg.setDefaultSuffix("jsonl")
         dlg.setNameFilter("dcmon sessions (*.jsonl)")
+        lastdir.start_in(dlg, "session")
         dlg.selectFile(time.strftime("dcmon-session-%Y%m%d-%H%M%S.jsonl"))
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.fileSelected.connect(self.start)

@@ -10,6 +10,7 @@ thousand lines, so a big file never freezes the window.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import time
 from collections.abc import Iterator
@@ -24,13 +25,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSlider,
     QToolBar,
     QWidget,
 )
 
 from app.core.events import CoreEvent
 from app.scenario.recording import Session, SessionFormatError
-from app.ui.fmt import clock
+from app.ui import lastdir
+from app.ui.fmt import clock, wall_clock
 from app.ui.panels.captions import CaptionsPanel
 from app.ui.panels.channels import ChannelsPanel
 from app.ui.panels.eventlog import EventLogPanel
@@ -40,7 +43,7 @@ from app.ui.panels.tokens import TokensPanel
 from app.ui.review_data import Pacer, load_in_chunks, snapshot_from_json
 
 if TYPE_CHECKING:
-    from app.ui.window import MainWindow
+    from app.ui.parts import ReviewHost
 
 
 class ReviewBar(QToolBar):
@@ -60,13 +63,24 @@ class ReviewBar(QToolBar):
         self.warning.setStyleSheet("color: #ffd866; font-weight: bold;")
         self.warning.hide()
         self.back = QPushButton("Back to live", objectName="backToLive")
+        # the moment the Meeting, Tokens, Channels panels and the plot's cursor show
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="reviewSlider")
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setMinimumWidth(160)
+        self.slider.setToolTip("the moment shown; selecting a log row moves it there too")
+        self.at = QLabel("", objectName="reviewAt")
         lay = QHBoxLayout(box)
         lay.setContentsMargins(8, 2, 4, 2)
         lay.addWidget(self.text)
         lay.addWidget(self.warning, 1)
         lay.addStretch(0)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.at)
         lay.addWidget(self.back, 0, Qt.AlignmentFlag.AlignRight)
         self.addWidget(box)
+
+
+SLIDER_STEPS = 1000
 
 
 class _ReviewTokens(TokensPanel):
@@ -83,7 +97,7 @@ class _ReviewTokens(TokensPanel):
 
 
 class ReviewMode(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ReviewHost) -> None:
         super().__init__(window)
         self.w = window
         self.bar = ReviewBar()
@@ -98,6 +112,10 @@ class ReviewMode(QObject):
         self.ready = False  # the review panels are filled
         self.progress = 0.0  # of the current load, 0..1 (reading, then filling)
         self.progress_updates = 0
+        self.at: float | None = None  # the moment shown (wall time)
+        self._span = (0.0, 0.0)  # first and last wall time of the recording
+        self._walls: list[float] = []  # snapshot times, for bisect
+        self.bar.slider.valueChanged.connect(self._slider_moved)
 
     @property
     def active(self) -> bool:
@@ -108,7 +126,13 @@ class ReviewMode(QObject):
         dlg = QFileDialog(self.w, "Open session")
         dlg.setObjectName("openSessionDialog")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dlg.setNameFilters(["dcmon sessions (*.jsonl *.json)", "All files (*)"])
+        dlg.setNameFilters(
+            [
+                "dcmon sessions and event log exports (*.jsonl *.json)",
+                "All files (*)",
+            ]
+        )
+        lastdir.start_in(dlg, "session")
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.fileSelected.connect(self.open_file)
         dlg.open()  # never exec() under qasync
@@ -134,9 +158,14 @@ class ReviewMode(QObject):
             await self._show(recording)
         finally:
             self.loading = False
+        if not self.ready:
+            return
+        log = self.panels["Event log"]
+        assert isinstance(log, EventLogPanel)
+        # the same total as the log's own count line (ping samples are rows there too)
         self.w.status.showMessage(
-            f"reviewing {path.name}: {len(recording.events)} events, "
-            f"{len(recording.latency)} latency samples",
+            f"reviewing {path.name}: {log.model.total} events "
+            f"({len(recording.events)} recorded + {len(recording.latency)} ping samples)",
             10000,
         )
 
@@ -176,6 +205,7 @@ class ReviewMode(QObject):
         latency.update_stats()
         log.model.flush()
         self._show_snapshot(recording)
+        self._timeline_ready(recording, log)
         self.progress = 1.0
         self.ready = True
 
@@ -221,6 +251,69 @@ class ReviewMode(QObject):
             self.panels[title].set_snapshot(snap)  # type: ignore[attr-defined]
             _read_only(self.panels[title])  # set_snapshot re-enables Leave
 
+    # -- moving through the recording ---------------------------------------------------------
+    def _timeline_ready(self, recording: Session, log: EventLogPanel) -> None:
+        walls = [e.wall for e in recording.events[:1]] + [e.wall for e in recording.events[-1:]]
+        walls += [s.wall for s in recording.latency[:1]] + [s.wall for s in recording.latency[-1:]]
+        self._walls = [s.wall for s in recording.snapshots]
+        walls += self._walls[:1] + self._walls[-1:]
+        self._span = (min(walls), max(walls)) if walls else (0.0, 0.0)
+        log.table.selectionModel().currentRowChanged.connect(
+            lambda current, _prev: self._row_selected(log, current.row())
+        )
+        self.at = None
+        self._sync_slider(self._span[1])
+        self._at_label(self._span[1])
+
+    def _row_selected(self, log: EventLogPanel, row: int) -> None:
+        if row < 0 or row >= log.proxy.rowCount():
+            return
+        self.seek(log.proxy.event_at(row).wall)
+
+    def _slider_moved(self, value: int) -> None:
+        if self.recording is None or not self.ready:
+            return
+        t0, t1 = self._span
+        self.seek(t0 + (t1 - t0) * value / SLIDER_STEPS, from_slider=True)
+
+    def seek(self, wall: float, from_slider: bool = False) -> None:
+        """Show the recording at `wall`: the last snapshot taken by then in the Meeting,
+        Tokens and Channels panels (tokens counted from that moment), the plot's cursor."""
+        recording = self.recording
+        if recording is None:
+            return
+        self.at = wall
+        if recording.snapshots:
+            i = max(bisect.bisect_right(self._walls, wall) - 1, 0)
+            record = recording.snapshots[i]
+            snap = snapshot_from_json(record.data)
+            tokens = self.panels["Tokens"]
+            assert isinstance(tokens, _ReviewTokens)
+            tokens.at = wall
+            for title in ("Meeting", "Tokens", "Channels"):
+                self.panels[title].set_snapshot(snap)  # type: ignore[attr-defined]
+                _read_only(self.panels[title])
+            tokens.tick()
+        latency = self.panels["Latency"]
+        assert isinstance(latency, LatencyPanel)
+        latency.set_cursor(wall)
+        if not from_slider:
+            self._sync_slider(wall)
+        self._at_label(wall)
+
+    def _sync_slider(self, wall: float) -> None:
+        t0, t1 = self._span
+        value = round((wall - t0) / (t1 - t0) * SLIDER_STEPS) if t1 > t0 else SLIDER_STEPS
+        self.bar.slider.blockSignals(True)
+        self.bar.slider.setValue(max(0, min(SLIDER_STEPS, value)))
+        self.bar.slider.blockSignals(False)
+
+    def _at_label(self, wall: float) -> None:
+        recording = self.recording
+        n = bisect.bisect_right(self._walls, wall)
+        total = len(recording.snapshots) if recording is not None else 0
+        self.bar.at.setText(f"at {wall_clock(wall)} · snapshot {max(n, 1 if total else 0)}/{total}")
+
     def _banner(self, recording: Session) -> None:
         h = recording.header
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(h.started)) if h.started else "?"
@@ -238,7 +331,7 @@ class ReviewMode(QObject):
         self.bar.warning.setText("⚠ " + "; ".join(warnings) if warnings else "")
         self.bar.warning.setVisible(bool(warnings))
         self.bar.show()
-        self.w.setWindowTitle(f"dcmon · review · {name}")
+        self.w.setWindowTitle(f"review · {name}")  # Qt appends "— dcmon"
 
     # -- leaving --------------------------------------------------------------------------
     def back_to_live(self) -> None:
@@ -251,7 +344,7 @@ class ReviewMode(QObject):
         if last is not None:
             self.w.on_snapshot(last)  # the title and panels as live has them now
         else:
-            self.w.setWindowTitle("dcmon")
+            self.w.setWindowTitle("")
 
     def _restore_live(self) -> None:
         for title, live in self._live.items():
@@ -262,7 +355,7 @@ class ReviewMode(QObject):
             if review is not None and review is not live:
                 review.deleteLater()
         self._live, self.panels = {}, {}
-        self.recording, self.ready = None, False
+        self.recording, self.ready, self.at = None, False, None
 
 
 def _timeline(recording: Session) -> Iterator[CoreEvent]:

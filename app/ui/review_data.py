@@ -8,6 +8,8 @@ countdowns for a recorded snapshot instead of wrong ones.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,7 +25,7 @@ from app.core.events import (
     TokenSnapshot,
 )
 from app.core.locus import Phase
-from app.scenario.recording import Session, SessionLoader
+from app.scenario.recording import Session, SessionFormatError, SessionLoader
 
 SLICE = 500  # lines parsed between two looks at the clock
 BUDGET = 0.015  # seconds of work between two yields to the loop: the window stays fluid
@@ -54,13 +56,19 @@ async def load_in_chunks(
     lines at most); `progress(0..1)` at each yield and at the end.
 
     The file is read in a worker thread (a big file must not stall the window either).
-    SessionFormatError as load_session.
+    SessionFormatError as load_session. The event log's own JSON-lines export opens too
+    (events only); its CSV export is refused with a message that says what opens where.
     """
     loop = asyncio.get_running_loop()
     try:
         raw = await loop.run_in_executor(None, Path(path).read_bytes)
     except OSError:
         raw = None  # SessionLoader reads again and raises its readable SessionFormatError
+    kind = sniff(raw) if raw is not None else "session"
+    if kind == "csv":
+        raise SessionFormatError(str(path), None, CSV_REFUSAL)
+    if kind == "events" and raw is not None:
+        raw = await loop.run_in_executor(None, as_event_records, raw)
     loader = SessionLoader(path, raw)
     pacer = Pacer(budget)
     while not loader.step(SLICE):
@@ -70,7 +78,41 @@ async def load_in_chunks(
                 progress(loader.fraction)
     if progress is not None:
         progress(1.0)
-    return loader.session()
+    session = loader.session()
+    if kind == "events":
+        kept = tuple(p for p in session.problems if not p.startswith("no header"))
+        note = "an event log export: events only, no snapshots (the panels show no state)"
+        session = dataclasses.replace(session, problems=(note, *kept))
+    return session
+
+
+CSV_REFUSAL = (
+    "a CSV export is for spreadsheets. File › Open session opens session recordings "
+    "(File › Record session) and event log exports saved as JSON lines (.jsonl)"
+)
+_EVENT_KEYS = frozenset({"seq", "t", "wall", "generation", "channel", "kind", "summary", "data"})
+
+
+def sniff(raw: bytes) -> str:
+    """'session' (a recording, or `join --json`), 'events' (the event log's JSON-lines
+    export: one event per line, no record type) or 'csv' (the event log's CSV export)."""
+    first = next((line for line in raw.split(b"\n", 64)[:64] if line.strip()), b"")
+    try:
+        record = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "csv" if first.startswith(b"seq,t,wall,") else "session"
+    if isinstance(record, dict) and "type" not in record and _EVENT_KEYS <= record.keys():
+        return "events"
+    return "session"
+
+
+def as_event_records(raw: bytes) -> bytes:
+    """An event log export as session `event` records (the loader then checks each)."""
+    out = []
+    for line in raw.split(b"\n"):
+        stripped = line.lstrip()
+        out.append(b'{"type": "event", ' + stripped[1:] if stripped.startswith(b"{") else line)
+    return b"\n".join(out)
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> MeetingSnapshot:

@@ -33,9 +33,10 @@ from app.scenario.model import Scenario, Step
 from app.scenario.report import write_json, write_junit
 from app.scenario.results import ScenarioResult, Status, StepResult
 from app.scenario.runner import Attached, RunHooks, RunInfo, RunOptions, run_scenario
+from app.ui import lastdir
 
 if TYPE_CHECKING:
-    from app.ui.window import MainWindow
+    from app.ui.parts import ScenarioHost
 
 STATUS_TEXT = {
     Status.PASSED: ("ok", "#1a7f37"),
@@ -43,7 +44,17 @@ STATUS_TEXT = {
     Status.ERROR: ("ERROR", "#d1242f"),
     Status.SKIPPED: ("skip", "#8a8a8a"),
     Status.INTERRUPTED: ("stopped", "#bf8700"),
+    Status.NOT_JUDGED: ("not judged", "#8a8a8a"),
 }
+# one word for a run ended by Stop, in the panel and the log alike (the reports say
+# "interrupted", the status they share with Ctrl+C in the CLI)
+VERDICT = {Status.PASSED: "PASS", Status.INTERRUPTED: "STOPPED"}
+
+
+def verdict(status: Status) -> str:
+    return VERDICT.get(status, "FAIL")
+
+
 SCENARIO_DIR = Path("scenarios")  # where the file dialog starts, when it exists
 
 
@@ -106,8 +117,24 @@ class ScenarioPanel(QWidget):
             item.setText(2, "…")
             self.steps.scrollToItem(item)
 
+    def invalid(self, path: str | Path, error: str) -> None:
+        """An invalid file: the whole error here (every problem, one per line), not the
+        previous run's result."""
+        self.total = 0
+        self.title.setText(f"<b>{_html(Path(path).name)}</b>: not run, the file is invalid")
+        self.title.setToolTip(str(path))
+        self.progress.setText("nothing ran: fix the file and run it again")
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.steps.clear()
+        self.result.setText(_html(error))
+        self.result.setStyleSheet("color:#d1242f;")
+        self.stop_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+
     def step_done(self, result: StepResult) -> None:
-        self.bar.setValue(result.index)
+        if result.status is not Status.SKIPPED:  # the bar shows what ran, not what was skipped
+            self.bar.setValue(result.index)
         item = self._item(result.index)
         if item is None:
             return
@@ -126,12 +153,16 @@ class ScenarioPanel(QWidget):
         self.stop_button.setEnabled(False)
         self.export_button.setEnabled(True)
         passed = sum(1 for s in result.steps if s.ok)
-        verdict = {Status.PASSED: "PASS", Status.INTERRUPTED: "STOPPED"}.get(result.status, "FAIL")
-        line = f"{verdict}: {passed}/{len(result.steps)} steps passed in {result.ms / 1000:.1f} s"
+        word = verdict(result.status)
+        ran = sum(1 for s in result.steps if s.status is not Status.SKIPPED)
+        self.bar.setValue(ran)
+        line = f"{word}: {passed}/{len(result.steps)} steps passed in {result.ms / 1000:.1f} s"
+        if ran < len(result.steps):
+            line += f" ({len(result.steps) - ran} not run)"
         self.progress.setText(line)
-        failure = result.failure if verdict != "PASS" else ""
+        failure = result.failure if word != "PASS" else ""
         self.result.setText(f"<b>{line}</b>" + (f"<br>{_html(failure)}" if failure else ""))
-        color = {"PASS": "#1a7f37", "STOPPED": "#bf8700"}.get(verdict, "#d1242f")
+        color = {"PASS": "#1a7f37", "STOPPED": "#bf8700"}.get(word, "#d1242f")
         self.result.setStyleSheet(f"color:{color};")
 
     def _item(self, index: int) -> QTreeWidgetItem | None:
@@ -145,13 +176,15 @@ def _html(text: str) -> str:
 class ScenarioRun(QObject):
     finished = Signal(object)  # ScenarioResult
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ScenarioHost) -> None:
         super().__init__(window)
         self.w = window
         self.panel = ScenarioPanel()
         self.result: ScenarioResult | None = None
         self.task: Any = None
         self._stop: asyncio.Event | None = None
+        self.before: tuple[str | None, str] | None = None  # meeting and name before the run
+        self.restored = asyncio.Event()  # set once the window is back as before the run
         self.panel.stop_button.clicked.connect(self.stop)
         self.panel.export_button.clicked.connect(self.ask_export)
 
@@ -165,8 +198,7 @@ class ScenarioRun(QObject):
         dlg.setObjectName("scenarioDialog")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
         dlg.setNameFilter("Scenario files (*.toml)")
-        if SCENARIO_DIR.is_dir():
-            dlg.setDirectory(str(SCENARIO_DIR.resolve()))
+        lastdir.start_in(dlg, "scenario", SCENARIO_DIR)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.fileSelected.connect(self.run_file)
         dlg.open()  # never exec() under qasync
@@ -189,6 +221,10 @@ class ScenarioRun(QObject):
         try:
             scenario = load_file(path)
         except ScenarioError as exc:
+            self.panel.invalid(path, str(exc))
+            dock = self.w.docks["Scenario"]
+            dock.show()
+            dock.raise_()
             session.report(f"Run scenario: {exc}")
             return
         snap = session.snapshot
@@ -205,6 +241,7 @@ class ScenarioRun(QObject):
     def _launch(self, scenario: Scenario) -> None:
         if self.running:
             return
+        self.before = self._window_state()
         self._stop = asyncio.Event()
         self.result = None
         self.panel.begin(scenario)
@@ -243,15 +280,50 @@ class ScenarioRun(QObject):
             )
         finally:
             self._stop = None
-            self.w.update_modes()
         self.result = result
         self.panel.finish(result)
-        verdict = "PASS" if result.passed else result.status.value.upper()
-        summary = f"{verdict} {scenario.name}: {sum(s.ok for s in result.steps)}/"
+        summary = f"{verdict(result.status)} {scenario.name}: {sum(s.ok for s in result.steps)}/"
         summary += f"{len(result.steps)} steps in {result.ms / 1000:.1f} s"
         kind = EventKind.COMMAND if result.passed else EventKind.ERROR
         self._log(kind, summary + (f" — {result.failure}" if result.failure else ""))
+        try:
+            await self._restore()
+        finally:
+            self.w.update_modes()
+            self.restored.set()
         self.finished.emit(result)
+
+    # -- the window as it was before the run ------------------------------------------------
+    def _window_state(self) -> tuple[str | None, str]:
+        session = self.w.session
+        snap = session.snapshot
+        joined = snap is not None and snap.badge not in ("Not joined", "Left")
+        name = getattr(session.client, "display_name", None) or "dcmon"
+        return (snap.meeting_id if joined and snap else None, str(name))
+
+    async def _restore(self) -> None:
+        """A client on the window's own profile again (the status bar's), back in the
+        meeting the user was in before the run, if any: not the scenario's client left in
+        its own meeting."""
+        self.restored.clear()
+        session = self.w.session
+        meeting, name = self.before or (None, "dcmon")
+        server = session.backend.server if session.backend else None
+        if server is None:
+            return
+        try:
+            if meeting is not None:
+                self._log(EventKind.COMMAND, f"run over: back to {meeting} as {name!r}")
+                await session.join(server, meeting, name)
+            else:
+                self._log(
+                    EventKind.COMMAND, f"run over: a client on profile {session.settings.profile}"
+                )
+                # the same steps as a first Join (session.join), without joining
+                await session._new_client(server, session.settings, name)
+                await session.client.start()
+        except Exception as exc:  # the run's verdict stands; the window says what failed
+            session.report(f"Run scenario: restoring the window failed: {exc}")
 
     def _started(self, scenario: Scenario, info: RunInfo) -> None:
         self.panel.progress.setText(
@@ -293,6 +365,7 @@ class ScenarioRun(QObject):
         dlg.filterSelected.connect(
             lambda f: dlg.setDefaultSuffix("xml" if "xml" in f.lower() else "json")
         )
+        lastdir.start_in(dlg, "report")
         dlg.selectFile(f"{Path(self.result.file).stem}-report.json")
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.fileSelected.connect(self.export)
@@ -310,4 +383,5 @@ class ScenarioRun(QObject):
         except OSError as exc:
             self.w.session.report(f"Export report failed: {exc.strerror or exc}")
             return
-        self.w.status.showMessage(f"scenario report written to {path}", 10000)
+        self.w.status.showMessage(f"scenario report saved to {path}", 10000)
+        self.panel.progress.setText(f"report saved to {path}")

@@ -7,14 +7,17 @@ over 100k rows is a few ms, but not on every key of a word.
 from __future__ import annotations
 
 import asyncio
+import csv
 import functools
+import io
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,12 +28,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.events import CoreEvent
+from app.ui import lastdir
 from app.ui.eventmodel import EventFilter, EventModel
 from app.ui.redact import redact, redact_text
 
@@ -46,7 +51,6 @@ class EventLogPanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self.csv_exporter: Callable[[str], int] | None = None  # latency samples (window wires)
         self._export_task: asyncio.Future[int] | None = None
-        self._follow = True
 
         self.channel_box = QComboBox(objectName="logChannel")
         self.channel_box.addItem("all channels", ALL)
@@ -54,11 +58,20 @@ class EventLogPanel(QWidget):
         self.kind_box.addItem("all types", ALL)
         self.search = QLineEdit(placeholderText="search…  (Ctrl+F)", objectName="logSearch")
         self.search.setClearButtonEnabled(True)
+        self.search.installEventFilter(self)  # Escape clears it
+        # follow the newest row; scrolling up stops following (like the plot), scrolling
+        # back to the bottom or ticking the box follows again
+        self.follow = QCheckBox("follow", objectName="logFollow", checked=True)
+        self.follow.setToolTip("Keep the newest event in view (scroll up to stop)")
         self.heartbeats = QCheckBox("hide heartbeats", objectName="hideHeartbeats")
         self.heartbeats.setChecked(True)
         self.transcripts = QCheckBox("hide transcripts", objectName="hideTranscripts")
         self.pause_button = QPushButton("Pause", objectName="logPause", checkable=True)
-        self.export_button = QPushButton("Export JSONL…", objectName="logExport")
+        self.export_button = QPushButton("Export log…", objectName="logExport")
+        self.export_button.setToolTip(
+            "the rows shown (filters apply) as JSON lines, which File › Open session reopens, "
+            "or CSV for a spreadsheet"
+        )
         self.csv_button = QPushButton("Latency CSV…", objectName="latencyExport")
         self.count = QLabel("", objectName="logCount")
 
@@ -86,25 +99,40 @@ class EventLogPanel(QWidget):
         for col, width in enumerate((92, 70, 90)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         bar = self.table.verticalScrollBar()
-        self.proxy.rowsAboutToBeInserted.connect(
-            lambda *_: setattr(self, "_follow", bar.value() >= bar.maximum() - 2)
-        )
+        self._programmatic_scroll = False
+        bar.valueChanged.connect(self._scrolled)
+        self.follow.toggled.connect(lambda on: self._scroll_to_end() if on else None)
         self.proxy.rowsInserted.connect(self._maybe_follow)
+        # a filter change rebuilds the view: follow once the view has its new rows laid out
+        self.proxy.modelReset.connect(lambda: QTimer.singleShot(0, self._maybe_follow))
+        self.proxy.layoutChanged.connect(self._maybe_follow)
+        bar.rangeChanged.connect(self._maybe_follow)
 
         filters = QHBoxLayout()
         for w in (self.channel_box, self.kind_box):
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(8)
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
-        filters.addWidget(self.heartbeats)
-        filters.addWidget(self.transcripts)
+        self.search.setMinimumWidth(80)
+        # two rows: at 1280x720 the log is ~600 px wide and every control stays whole
+        filters2 = QHBoxLayout()
+        filters2.addWidget(self.heartbeats)
+        filters2.addWidget(self.transcripts)
+        filters2.addWidget(self.follow)
+        filters2.addStretch(1)
         tools = QHBoxLayout()
         tools.addWidget(self.count, 1)
+        self.count.setMinimumWidth(40)
+        self.count.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         for w in (self.pause_button, self.export_button, self.csv_button):
             tools.addWidget(w)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(filters)
+        lay.addLayout(filters2)
         lay.addWidget(self.table, 1)
         lay.addLayout(tools)
         self._count_timer = QTimer(self, interval=500)
@@ -140,17 +168,53 @@ class EventLogPanel(QWidget):
         self._update_count()
 
     def _refresh_choices(self) -> None:
+        """New channels and types join their list in alphabetical order (after "all")."""
         for box, values in (
             (self.channel_box, self.model.channels),
             (self.kind_box, self.model.kinds),
         ):
             have = {box.itemData(i) for i in range(box.count())}
             for value in sorted(values - have):
-                box.addItem(value, value)
+                at = 1
+                while at < box.count() and str(box.itemData(at)) < value:
+                    at += 1
+                box.insertItem(at, value, value)
 
-    def _maybe_follow(self) -> None:
-        if self._follow:
+    # -- following ------------------------------------------------------------------------
+    def set_follow(self, on: bool) -> None:
+        self.follow.setChecked(on)
+        if on:
+            self._scroll_to_end()
+
+    def _scrolled(self, value: int) -> None:
+        """The user scrolled: up stops following, back to the very end follows again."""
+        if self._programmatic_scroll:
+            return
+        bar = self.table.verticalScrollBar()
+        at_end = value >= bar.maximum() - 1
+        if self.follow.isChecked() != at_end:
+            self.follow.blockSignals(True)
+            self.follow.setChecked(at_end)
+            self.follow.blockSignals(False)
+
+    def _scroll_to_end(self) -> None:
+        self._programmatic_scroll = True
+        try:
             self.table.scrollToBottom()
+        finally:
+            self._programmatic_scroll = False
+
+    def _maybe_follow(self, *_: object) -> None:
+        if self.follow.isChecked():
+            self._scroll_to_end()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+                self.search.clear()
+                self.apply_search()
+                return True
+        return super().eventFilter(watched, event)
 
     def _update_count(self) -> None:
         waiting = len(self.model.pending)
@@ -166,12 +230,24 @@ class EventLogPanel(QWidget):
 
     # -- export ---------------------------------------------------------------------------
     def _ask_path(self, what: str) -> None:
-        """A non-modal file dialog (open(), never exec() under qasync)."""
-        dlg = QFileDialog(self, "Export event log" if what == "jsonl" else "Export latency")
+        """A non-modal file dialog (open(), never exec() under qasync). "jsonl": the event
+        log (JSON lines or CSV, by the filter chosen); "csv": the latency samples."""
+        log = what == "jsonl"
+        dlg = QFileDialog(self, "Export event log" if log else "Export latency samples")
+        dlg.setObjectName("logExportDialog" if log else "latencyExportDialog")
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dlg.setDefaultSuffix(what)
-        dlg.setNameFilter("JSON lines (*.jsonl)" if what == "jsonl" else "CSV (*.csv)")
-        dlg.selectFile(f"dcmon-{'events' if what == 'jsonl' else 'latency'}.{what}")
+        if log:
+            dlg.setNameFilters(
+                ["JSON lines, reopens in File › Open session (*.jsonl)", "CSV (*.csv)"]
+            )
+            dlg.filterSelected.connect(
+                lambda f: dlg.setDefaultSuffix("csv" if "*.csv" in f else "jsonl")
+            )
+        else:
+            dlg.setNameFilter("CSV (*.csv)")
+        dlg.setDefaultSuffix("jsonl" if log else "csv")
+        lastdir.start_in(dlg, "export")
+        dlg.selectFile(f"dcmon-{'events.jsonl' if log else 'latency.csv'}")
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.fileSelected.connect(lambda path: self._export(what, path))
         dlg.open()
@@ -179,12 +255,17 @@ class EventLogPanel(QWidget):
     def _export(self, what: str, path: str) -> None:
         if what == "jsonl":
             # a long log (spilled events included) takes seconds: in slices, window alive
-            self._export_task = asyncio.ensure_future(self.export_jsonl_async(path))
+            as_csv = path.lower().endswith(".csv")
+            self._export_task = asyncio.ensure_future(self.export_jsonl_async(path, as_csv=as_csv))
             return
         if self.csv_exporter is None:
             return
-        n = self.csv_exporter(path)
-        self.count.setText(f"exported {n} rows to {path}")
+        try:
+            n = self.csv_exporter(path)
+        except OSError as exc:
+            self.count.setText(f"export failed: {exc.strerror or exc}")
+            return
+        self.count.setText(f"exported {n} latency samples, sorted by time — saved to {path}")
 
     def export_jsonl(self, path: str | Path) -> int:
         """Events that pass the current filter (spilled and paused ones included), oldest
@@ -196,26 +277,63 @@ class EventLogPanel(QWidget):
                 n += 1
         return n
 
-    async def export_jsonl_async(self, path: str | Path, slice_s: float = 0.015) -> int:
-        """export_jsonl, yielding to the loop every `slice_s` (what the menu uses)."""
+    def export_csv(self, path: str | Path) -> int:
+        """The same rows as export_jsonl, as CSV (data as a JSON column)."""
         n = 0
-        with open(path, "w", encoding="utf-8") as fh:  # noqa: ASYNC230 (local file, sliced)
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            for line in self._export_lines(as_csv=True):
+                fh.write(line)
+                n += 1
+        return n - 1  # the header row
+
+    async def export_jsonl_async(
+        self, path: str | Path, slice_s: float = 0.015, as_csv: bool = False
+    ) -> int:
+        """export_jsonl (or export_csv), yielding to the loop every `slice_s` (what the
+        menu uses); says how many of the log's rows it wrote, and where."""
+        n = 0
+        total = self.model.total
+        with open(path, "w", encoding="utf-8", newline="") as fh:  # noqa: ASYNC230 (sliced)
             until = time.monotonic() + slice_s
-            for line in self._export_lines():  # the events and the filter as they are now
+            for line in self._export_lines(as_csv):  # the events and the filter as they are now
                 fh.write(line)
                 n += 1
                 if n % 50 == 0 and time.monotonic() >= until:
                     self.count.setText(f"exporting… {n} rows")
                     await asyncio.sleep(0)
                     until = time.monotonic() + slice_s
-        self.count.setText(f"exported {n} rows to {path}")
-        return n
+        rows = n - 1 if as_csv else n
+        self.count.setText(f"{export_summary(rows, total)} — saved to {path}")
+        return rows
 
-    def _export_lines(self) -> Iterator[str]:
+    def _export_lines(self, as_csv: bool = False) -> Iterator[str]:
         accepts = self.proxy.predicate()
+        if as_csv:
+            yield _csv_line(CSV_COLUMNS)
         for ev in self.model.all_events():
             if accepts(ev):
-                yield json.dumps(redacted(ev), ensure_ascii=False) + "\n"
+                if as_csv:
+                    out = redacted(ev)
+                    data = json.dumps(out.pop("data"), ensure_ascii=False)
+                    yield _csv_line([*(out.get(c, "") for c in CSV_COLUMNS[:-1]), data])
+                else:
+                    yield json.dumps(redacted(ev), ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = ("seq", "t", "wall", "generation", "channel", "kind", "summary", "data")
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(list(values))
+    return buf.getvalue()
+
+
+def export_summary(rows: int, total: int) -> str:
+    """'exported 12 of 340 rows (filtered)', or 'exported 340 rows' when nothing was left out."""
+    if rows >= total:
+        return f"exported {rows} rows"
+    return f"exported {rows} of {total} rows (filtered)"
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,27 +1,42 @@
-"""Host console: the simulator's /sim/ controls (shown only when the backend is the simulator)."""
+"""Host console: the simulator's /sim/ controls (shown only when the backend is the simulator).
+
+Every control sits at a fixed place: the parts whose text varies (the server summary, the
+Active faults list, the token note) have a fixed height and scroll or elide, so no button
+moves under the cursor. The whole console scrolls when its dock is shorter than it.
+Every action is logged with its parameters (`host: ...`); the ones that change the network
+or the tokens carry a `mark`, which the latency plot draws at the moment they were applied.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.locus import DEFAULT_TOKEN, PRACTICE_TOKEN
+from app.ui.panels.faults import ActiveFault, ActiveFaultsList, FaultForm, active_faults
+from app.ui.panels.sim_calls import describe_fault, list_faults, set_captions, set_features
 from app.ui.session import Session
 
 SimCall = Callable[[Any], Awaitable[Any]]
+SUMMARY_LINES = 4  # the server summary's fixed height, in lines
+MAX_LISTED = 3  # participants named in the summary; the rest are counted
 
 
 def _combo(name: str, items: list[tuple[str, Any]]) -> QComboBox:
@@ -32,8 +47,16 @@ def _combo(name: str, items: list[tuple[str, Any]]) -> QComboBox:
 
 
 def _spin(name: str, lo: int, hi: int, value: int, suffix: str = "") -> QSpinBox:
-    s = QSpinBox(objectName=name, minimum=lo, maximum=hi, value=value, suffix=suffix)
-    return s
+    return QSpinBox(objectName=name, minimum=lo, maximum=hi, value=value, suffix=suffix)
+
+
+def _fixed_scroll(widget: QWidget, lines: int, name: str) -> QScrollArea:
+    """`widget` in a box of `lines` text lines: longer text scrolls, nothing below moves."""
+    area = QScrollArea(objectName=name, widgetResizable=True)
+    area.setWidget(widget)
+    area.setFrameShape(QFrame.Shape.StyledPanel)
+    area.setFixedHeight(widget.fontMetrics().lineSpacing() * lines + 8)
+    return area
 
 
 class HostPanel(QWidget):
@@ -42,35 +65,47 @@ class HostPanel(QWidget):
         self.session = session
         self.fallback_meeting: str | None = None  # the demo meeting before anyone joined
         self.buttons: dict[str, QPushButton] = {}
+        self.last_state: dict[str, Any] | None = None
+        self.last_faults: list[dict[str, Any]] = []
 
+        inner = QWidget(objectName="hostInner")
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(2, 2, 2, 2)
         people = QHBoxLayout()
-        self._add(people, "Admit", "admit", lambda m, p: lambda s: s.admit(m, p))
-        self._add(people, "Lobby", "back to lobby", lambda m, p: lambda s: s.to_lobby(m, p))
+        self._add(people, "Admit", lambda m, p: ("admit", lambda s: s.admit(m, p)))
+        self._add(people, "Lobby", lambda m, p: ("back to lobby", lambda s: s.to_lobby(m, p)))
         self._add(
             people,
             "Promote",
-            "promote to panelist",
-            lambda m, p: lambda s: s.set_roles(m, p, ["PANELIST"]),
+            lambda m, p: ("promote to panelist", lambda s: s.set_roles(m, p, ["PANELIST"])),
         )
         self._add(
             people,
             "Demote",
-            "demote to attendee",
-            lambda m, p: lambda s: s.set_roles(m, p, ["ATTENDEE"]),
+            lambda m, p: ("demote to attendee", lambda s: s.set_roles(m, p, ["ATTENDEE"])),
         )
-        practice = QHBoxLayout()
-        self._add(
-            practice,
-            "Practice on",
-            "practice session on",
-            lambda m, p: lambda s: s.practice_session(m, True),
-        )
-        self._add(
-            practice,
-            "Practice off",
-            "practice session off",
-            lambda m, p: lambda s: s.practice_session(m, False),
-        )
+        meeting_row = QHBoxLayout()
+        for on in (True, False):
+            word = "on" if on else "off"
+            self._add(
+                meeting_row,
+                f"Practice {word}",
+                lambda m, p, on=on, w=word: (
+                    f"practice session {w}",
+                    lambda s: s.practice_session(m, on),
+                ),
+            )
+        for on in (True, False):
+            word = "on" if on else "off"
+            self._add(
+                meeting_row,
+                f"Captions {word}",
+                lambda m, p, on=on, w=word: (
+                    f"captions {w} (POST /sim/meetings/{m}/captions)",
+                    lambda s: set_captions(s, m, on),
+                ),
+                tip="the host turns the meeting's captions on or off",
+            )
 
         grid = QGridLayout()
         r = 0
@@ -79,13 +114,7 @@ class HostPanel(QWidget):
         )
         grid.addWidget(QLabel("Rotate URL"), r, 0)
         grid.addWidget(self.rotate_channel, r, 1)
-        self._add(
-            grid,
-            "Rotate",
-            "rotate URL",
-            lambda m, p: lambda s, c=self.rotate_channel.currentData(): s.rotate(m, c),
-            pos=(r, 2),
-        )
+        self._add(grid, "Rotate", lambda m, p: self._rotate(m), pos=(r, 2))
         r += 1
         self.token_type = _combo(
             "tokenType",
@@ -98,53 +127,52 @@ class HostPanel(QWidget):
             self._add(
                 tok_buttons,
                 action.capitalize(),
-                f"{action} tokens",
-                lambda m, p, a=action: lambda s, t=self.token_type.currentData(): s.tokens(m, a, t),
+                lambda m, p, a=action: self._tokens(m, a),
+                tip=f"{action} the issued tokens: the client sees it at its next registration",
             )
         grid.addLayout(tok_buttons, r, 2)
         r += 1
+        # after Expire / Revoke: nothing visible happens until the client registers again
+        self.token_note = QLabel("", objectName="tokenNote", wordWrap=True)
+        self.token_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.token_note.setFixedHeight(self.token_note.fontMetrics().lineSpacing() * 2 + 4)
+        self.force = QPushButton("Rotate now", objectName="host_force_registration")
+        self.force.setToolTip("rotate the URL: the client registers again with its token")
+        self.force.clicked.connect(lambda: self.buttons["Rotate"].click())
+        self.force.setEnabled(False)
+        grid.addWidget(self.token_note, r, 0, 1, 2)
+        grid.addWidget(self.force, r, 2)
+        r += 1
         self.rate = QDoubleSpinBox(
-            objectName="transcriptionRate",
-            minimum=0,
-            maximum=50,
-            value=2.0,
-            suffix=" /s",
-            decimals=1,
+            objectName="transcriptionRate", minimum=0, maximum=50, value=0.0, decimals=1
         )
+        self.rate.setSuffix(" /s")
+        self.rate.setToolTip("the simulator's rate (read back every few seconds)")
         grid.addWidget(QLabel("Transcription"), r, 0)
         grid.addWidget(self.rate, r, 1)
+        self._add(grid, "Set rate", lambda m, p: self._rate_call(m), pos=(r, 2))
+        r += 1
+        self.jwt_feature = QCheckBox("data-channel-with-jwt-token", objectName="featureJwt")
+        self.jwt_feature.setChecked(True)
+        grid.addWidget(QLabel("Device feature"), r, 0)
+        grid.addWidget(self.jwt_feature, r, 1)
         self._add(
             grid,
-            "Set rate",
-            "transcription rate",
-            lambda m, p: lambda s, v=self.rate.value(): s.transcription(m, v),
+            "Set feature",
+            lambda m, p: self._feature_call(),
             pos=(r, 2),
+            tip="POST /sim/features: new device registrations and refreshes answer with it",
         )
         r += 1
-        self.endpoint = _combo(
-            "faultEndpoint", [(e, e) for e in ("token", "register", "join", "keepalive", "device")]
-        )
-        self.mode = _combo("faultMode", [(m, m) for m in ("error", "slow", "hang")])
-        self.delay = _spin("faultDelay", 0, 120_000, 3000, " ms")
-        self.status = _spin("faultStatus", 400, 599, 500)
-        self.count = _spin("faultCount", 0, 1000, 1)
-        self.count.setSpecialValueText("all")
-        self.delay.setToolTip("delay for 'slow'")
-        self.status.setToolTip("HTTP status for 'error'")
-        self.count.setToolTip("how many calls (all: until cleared)")
-        fault_row = QHBoxLayout()
-        for w in (self.endpoint, self.mode):
-            fault_row.addWidget(w)
-        fault_more = QHBoxLayout()  # a second row keeps the console narrow
-        for w in (self.delay, self.status, self.count):
-            fault_more.addWidget(w)
-        grid.addWidget(QLabel("Endpoint fault"), r, 0)
-        grid.addLayout(fault_row, r, 1)
-        self._add(
-            grid, "Apply fault", "endpoint fault", lambda m, p: self._fault_call(), pos=(r, 2)
-        )
-        r += 1
-        grid.addLayout(fault_more, r, 1)
+
+        self.fault_form = FaultForm()
+        # the names the console always had, for the menus and tests
+        self.endpoint, self.mode = self.fault_form.endpoint, self.fault_form.mode
+        self.delay, self.status = self.fault_form.delay, self.fault_form.status
+        self.count = self.fault_form.count
+        grid.addWidget(QLabel("Endpoint fault"), r, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.fault_form, r, 1)
+        self._add(grid, "Apply fault", lambda m, p: self._fault_call(), pos=(r, 2), align_top=True)
         r += 1
         self.sock_channel = _combo(
             "socketChannel", [(c, c) for c in ("default", "practice", "device")]
@@ -152,43 +180,54 @@ class HostPanel(QWidget):
         self.latency = _spin("socketLatency", 0, 10_000, 200, " ms")
         sock_row = QHBoxLayout()
         sock_row.addWidget(self.sock_channel)
+        sock_row.addWidget(QLabel("latency"))
         sock_row.addWidget(self.latency)
         grid.addWidget(QLabel("Socket"), r, 0)
         grid.addLayout(sock_row, r, 1)
         self._add(
             grid,
             "Set latency",
-            "socket latency",
             lambda m, p: self._sock(m, p, "latency", ms=self.latency.value()),
             pos=(r, 2),
         )
         r += 1
         sock_buttons = QHBoxLayout()
-        self._add(
-            sock_buttons,
-            "Server reset",
-            "server resets socket",
-            lambda m, p: self._sock(m, p, "reset"),
-        )
-        self._add(
-            sock_buttons,
-            "Server half-open",
-            "server goes half-open",
-            lambda m, p: self._sock(m, p, "halfopen"),
-        )
+        for text, action, tip in (
+            ("Server reset", "reset", "the server drops TCP (no close frame): 1006"),
+            ("Server half-open", "halfopen", "the server stops answering, TCP stays open"),
+            (
+                "Server drain",
+                "shutdown",
+                "shutdown frame: the client opens a replacement, then the old closes 4001",
+            ),
+        ):
+            self._add(sock_buttons, text, lambda m, p, a=action: self._sock(m, p, a), tip=tip)
         grid.addLayout(sock_buttons, r, 1, 1, 2)
 
         reset = QPushButton("Reset all faults", objectName="host_reset_faults")
         reset.clicked.connect(self.reset_faults)
         self.buttons["Reset all faults"] = reset
-        self.summary = QLabel("", objectName="hostSummary", wordWrap=True)
-        lay = QVBoxLayout(self)
+        self.faults = ActiveFaultsList(self.clear_one)
+        self.summary = QLabel("", objectName="hostSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_box = _fixed_scroll(self.summary, SUMMARY_LINES, "hostSummaryBox")
+
         lay.addLayout(people)
-        lay.addLayout(practice)
+        lay.addLayout(meeting_row)
         lay.addLayout(grid)
         lay.addWidget(reset)
-        lay.addWidget(self.summary)
+        lay.addWidget(QLabel("<b>Active faults</b> (from the simulator)"))
+        lay.addWidget(self.faults)
+        lay.addWidget(self.summary_box)
         lay.addStretch(1)
+        scroll = QScrollArea(objectName="hostScroll", widgetResizable=True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         # the server's view of us, refreshed slowly (loopback, async: never blocks the UI)
         self.poll = QTimer(self, interval=2000)
         self.poll.timeout.connect(self.refresh_state)
@@ -197,14 +236,19 @@ class HostPanel(QWidget):
         self,
         layout: Any,
         text: str,
-        summary: str,
-        make: Callable[[str, str | None], SimCall],
+        make: Callable[[str, str | None], tuple[str, SimCall] | tuple[str, SimCall, dict]],
         pos: tuple[int, int] | None = None,
+        tip: str = "",
+        align_top: bool = False,
     ) -> QPushButton:
         b = QPushButton(text, objectName="host_" + text.lower().replace(" ", "_").replace("-", ""))
-        b.clicked.connect(lambda: self.act(summary, make))
+        b.clicked.connect(lambda: self.act(text, make))
+        if tip:
+            b.setToolTip(tip)
         if pos is None:
             layout.addWidget(b)
+        elif align_top:
+            layout.addWidget(b, *pos, Qt.AlignmentFlag.AlignTop)
         else:
             layout.addWidget(b, *pos)
         self.buttons[text] = b
@@ -215,25 +259,106 @@ class HostPanel(QWidget):
         meeting = (snap.meeting_id if snap else None) or self.fallback_meeting
         return meeting, snap.participant_id if snap else None
 
-    def act(self, summary: str, make: Callable[[str, str | None], SimCall]) -> None:
+    def act(self, label: str, make: Callable[[str, str | None], Any]) -> Any:
+        """Run one control: `make` gives (summary with parameters, call[, log data])."""
         meeting, pid = self._ids()
         if meeting is None:
-            self.session.report(f"Host {summary} failed: no meeting yet: join one first")
-            return
-        call = make(meeting, pid)
-        task = self.session.spawn(f"Host {summary}", self.session.host(summary, call))
+            self.session.report(f"Host {label} failed: no meeting yet: join one first")
+            return None
+        summary, call, *rest = make(meeting, pid)
+        data = rest[0] if rest else {}
+        task = self.session.spawn(f"Host {summary}", self._run(label, summary, call, data))
         task.add_done_callback(lambda _t: self.refresh_state())
+        return task
 
-    def _fault_call(self) -> SimCall:
-        mode, count = self.mode.currentData(), self.count.value() or None
-        delay = self.delay.value() if mode == "slow" else None
-        status = self.status.value() if mode == "error" else None
-        endpoint = self.endpoint.currentData()
-        return lambda s: s.fault(endpoint, mode, delay_ms=delay, status=status, count=count)
+    async def _run(self, label: str, summary: str, call: SimCall, data: dict) -> Any:
+        answer = await self.session.host(summary, call, **data)
+        if label in ("Expire", "Revoke"):
+            self._token_note(label.lower(), answer)
+        return answer
 
-    def _sock(self, meeting: str, pid: str | None, action: str, **kw: Any) -> SimCall:
+    # -- the calls, each with the summary the log shows -------------------------------------
+    def _rotate(self, meeting: str) -> tuple[str, SimCall, dict]:
+        channel = self.rotate_channel.currentData()
+        self.force.setEnabled(False)
+        self.token_note.setText("")
+        return (
+            f"rotate the {channel} URL (the client registers again)",
+            lambda s: s.rotate(meeting, channel),
+            {"mark": f"rotate {channel}", "target": channel},
+        )
+
+    def _tokens(self, meeting: str, action: str) -> tuple[str, SimCall, dict]:
+        token_type = self.token_type.currentData()
+        which = token_type or "all"
+        return (
+            f"{action} {which} tokens",
+            lambda s: s.tokens(meeting, action, token_type),
+            {"mark": f"{action} {_short_token(token_type)}", "tokenType": token_type},
+        )
+
+    def _token_note(self, action: str, answer: Any) -> None:
+        count = answer.get("tokens") if isinstance(answer, dict) else None
+        past = "expired" if action == "expire" else "revoked"
+        what = f"{count} token{'s' if count != 1 else ''}" if count is not None else "tokens"
+        text = (
+            f"{what} {past}: nothing shows until the client's next registration "
+            "(reconnect, rotate, refresh). Rotate now to force one."
+        )
+        self.token_note.setText(text)
+        self.token_note.setToolTip(text)
+        self.force.setEnabled(True)
+
+    def _rate_call(self, meeting: str) -> tuple[str, SimCall]:
+        rate = self.rate.value()
+        return f"transcription {rate:g}/s", lambda s: s.transcription(meeting, rate)
+
+    def _feature_call(self) -> tuple[str, SimCall]:
+        on = self.jwt_feature.isChecked()
+        return (
+            f"device feature data-channel-with-jwt-token {'on' if on else 'off'}",
+            lambda s: set_features(s, on),
+        )
+
+    def _fault_call(self) -> tuple[str, SimCall, dict]:
+        from app.ui.panels.sim_calls import post_fault
+
+        body = self.fault_form.fault()
+        mark = f"fault {body['endpoint']} {body.get('status', body['mode'])}"
+        if body["mode"] in ("slow", "hang"):
+            mark = f"fault {body['endpoint']} {body['mode']}"
+        return (
+            f"endpoint fault {describe_fault(body)}",
+            lambda s: post_fault(s, body),
+            {"mark": mark, "fault": body},
+        )
+
+    def _sock(
+        self, meeting: str, pid: str | None, action: str, **kw: Any
+    ) -> tuple[str, SimCall, dict]:
         channel = self.sock_channel.currentData()
-        return lambda s: s.socket(meeting, channel, action, participant_id=pid, **kw)
+        words = {"reset": "server reset", "halfopen": "server half-open", "shutdown": "drain"}
+        if action == "latency":
+            what = f"socket latency {channel} +{kw['ms']} ms"
+            mark = f"+{kw['ms']}ms {_short_channel(channel)}"
+        else:
+            what = f"{words.get(action, action)} {channel} socket"
+            mark = f"{words.get(action, action)} {_short_channel(channel)}"
+        return (
+            what,
+            lambda s: s.socket(meeting, channel, action, participant_id=pid, **kw),
+            {"mark": mark, "target": channel, "action": action, **kw},
+        )
+
+    def clear_one(self, row: ActiveFault) -> None:
+        if row.clear is None:
+            return
+        call = row.clear
+        task = self.session.spawn(
+            f"Host clear {row.detail}",
+            self.session.host(f"clear {row.detail}", call, mark=f"clear {row.what}"),
+        )
+        task.add_done_callback(lambda _t: self.refresh_state())
 
     def reset_faults(self) -> None:
         meeting, pid = self._ids()
@@ -244,12 +369,17 @@ class HostPanel(QWidget):
                 for ch in ("device", "default", "practice"):  # "nothing done" if no socket
                     await sim.socket(meeting, ch, "latency", participant_id=pid, ms=0)
 
-        task = self.session.spawn("Reset faults", self.session.host("reset all faults", clear))
+        task = self.session.spawn(
+            "Reset faults",
+            self.session.host("reset all faults and socket latency", clear, mark="reset faults"),
+        )
         task.add_done_callback(lambda _t: self.refresh_state())
 
+    # -- the server's view ----------------------------------------------------------------
     def set_active(self, on: bool) -> None:
         if on:
             self.poll.start()
+            self.refresh_state()
         else:
             self.poll.stop()
 
@@ -260,25 +390,61 @@ class HostPanel(QWidget):
         self.session.spawn("Host state", self._load_state(meeting))
 
     async def _load_state(self, meeting: str) -> None:
-        state = await self.session.sim.state(meeting)
-        self.summary.setText(describe_state(state))
+        sim = self.session.sim
+        state = await sim.state(meeting)
+        faults = await list_faults(sim)
+        self.show_state(state, faults, meeting)
+
+    def show_state(
+        self, state: dict[str, Any], faults: list[dict[str, Any]], meeting: str | None = None
+    ) -> None:
+        self.last_state, self.last_faults = state, faults
+        _, pid = self._ids()
+        text = describe_state(state, pid)
+        self.summary.setText(text)
+        self.summary.setToolTip(text)
+        rate = state.get("transcriptionPerSecond")
+        if isinstance(rate, int | float) and not self.rate.hasFocus():
+            self.rate.setValue(float(rate))  # the simulator's real rate, not a default
+        self.faults.show_rows(active_faults(faults, state, meeting or state.get("meetingId")))
 
 
-def describe_state(state: dict[str, Any]) -> str:
-    """The simulator's view in one short paragraph (participants, phases, live sockets)."""
+def _short_channel(channel: str) -> str:
+    return {"default": "def", "practice": "prac", "device": "dev"}.get(channel, channel)
+
+
+def _short_token(token_type: str | None) -> str:
+    if token_type is None:
+        return "tokens"
+    return "prac token" if token_type == PRACTICE_TOKEN else "def token"
+
+
+def describe_state(state: dict[str, Any], participant_id: str | None = None) -> str:
+    """The simulator's view in a few lines: the meeting, then us (or the first present), a
+    couple of others; the rest counted, never listed (the list must not grow with every
+    participant the meeting has seen)."""
+    practice = "on" if (state.get("practiceSession") or {}).get("enabled") else "off"
+    rate = float(state.get("transcriptionPerSecond") or 0.0)
     lines = [
-        f"<b>server:</b> meeting {state.get('meetingId')} · practice session "
-        f"{'on' if (state.get('practiceSession') or {}).get('enabled') else 'off'}"
+        f"<b>server:</b> meeting {state.get('meetingId')} · practice session {practice} · "
+        f"transcription {rate:g}/s"
     ]
-    for p in state.get("participants") or []:
+    everyone = list(state.get("participants") or [])
+    present = [p for p in everyone if p.get("phase") != "left"]
+    present.sort(key=lambda p: p.get("participantId") != participant_id)  # us first
+    for p in present[:MAX_LISTED]:
         socks = []
         for ch, info in (p.get("channels") or {}).items():
             live = info.get("sockets") or []
             if live:
                 subs = ",".join(sorted({s for k in live for s in k.get("subscriptions", [])}))
                 socks.append(f"{ch}×{len(live)}" + (f" [{subs}]" if subs else ""))
+        you = " (you)" if p.get("participantId") == participant_id else ""
         lines.append(
-            f"{p.get('displayName')} ({p.get('participantId')}): {p.get('phase')}, "
+            f"{p.get('displayName')}{you}: {p.get('phase')}, "
             f"{'/'.join(p.get('roles') or [])}; sockets {' '.join(socks) or 'none'}"
         )
+    more, gone = len(present) - min(len(present), MAX_LISTED), len(everyone) - len(present)
+    if more or gone:
+        lines.append(f"+{more} more present · {gone} left")
     return "<br>".join(lines)

@@ -11,7 +11,6 @@ paint (or when first needed), so start-up shows the window without waiting for t
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections import deque
@@ -33,8 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.events import CoreEvent, EventKind
+from app.core.events import CoreEvent, EventKind, MeetingSnapshot
 from app.ui.frames import frames
+from app.ui.panels.latency_export import Sample, SampleLog
+from app.ui.panels.latency_marks import LabelRows, short_label
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
@@ -56,6 +57,9 @@ MIN_SPAN = 30.0  # seconds: a wall-clock axis with fewer than that reads badly
 X_STEPS = 20  # follow moves the time axis in steps of 1/20 of the window...
 MIN_X_STEP = 5.0  # ...and never more often than every 5 s (an axis redraw costs ~5 ms)
 BUILD_FALLBACK_MS = 1500  # build the plots by then even if the panel was never painted
+INJECT_COLOR = "#bf8700"  # a host action that changes the network or the tokens
+CLEAR_COLOR = "#6e7781"
+MAX_BREAKS = 1000
 
 
 class _Series:
@@ -68,19 +72,35 @@ class _Series:
         self.symbols = symbols
         self.curve: pg.PlotDataItem | None = None  # once the plots exist
         self.dirty = False
+        self.breaks: deque[float] = deque(maxlen=MAX_BREAKS)  # drops: no line across them
 
     def attach(self, plot: pg.PlotItem) -> None:
         import pyqtgraph as pg
 
+        # HTTP calls are points: calls minutes apart joined by a line would read as a ramp
         self.curve = plot.plot(
             name=self.name,
-            pen=pg.mkPen(self.color, width=1.5),
+            pen=None if self.symbols else pg.mkPen(self.color, width=1.5),
             symbol="o" if self.symbols else None,
-            symbolSize=5,
+            symbolSize=6,
             symbolBrush=self.color,
             symbolPen=None,
+            connect="finite",
         )
         self.dirty = True
+
+    def data(self) -> tuple[Any, Any]:
+        """The ring, with a NaN at every drop so the line breaks over the outage."""
+        import numpy as np
+
+        x, y = self.ring.arrays()
+        while self.breaks and x.size and self.breaks[0] < x[0]:
+            self.breaks.popleft()  # older than anything held
+        if not self.breaks or not x.size:
+            return x, y
+        walls = np.fromiter(self.breaks, dtype=np.float64)
+        idx = np.searchsorted(x, walls)
+        return np.insert(x, idx, walls), np.insert(y, idx, np.nan)
 
 
 @dataclass
@@ -88,6 +108,8 @@ class _Marker:
     wall: float
     lines: tuple[pg.InfiniteLine, pg.InfiniteLine]
     text: pg.TextItem
+    label: str = ""  # the whole text (the plot may show it shortened)
+    row: int = 0  # label row, from the top
 
 
 def nice_ceiling(value: float) -> float:
@@ -129,6 +151,10 @@ class LatencyPanel(QWidget):
         self._ranges: dict[str, tuple[float, float]] = {}  # what follow last set
         self._marker_top: float | None = None
         self.redraws = 0
+        self.samples = SampleLog(capacity * 4)  # for the CSV: status, meeting, generation
+        self.meeting: str | None = None  # the meeting samples belong to (set_snapshot)
+        self._rows = LabelRows()
+        self._cursor: tuple[pg.InfiniteLine, pg.InfiniteLine] | None = None  # review
         self._plots: tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem] | None = None
 
         self.window_box = QComboBox()
@@ -215,27 +241,62 @@ class LatencyPanel(QWidget):
         self._stack.addWidget(view)
         self._stack.setCurrentWidget(view)
         self._apply_palette()
+        self._empty_ranges()
         self._dirty = True
         return self._plots
+
+    def _empty_ranges(self) -> None:
+        """Before any sample: clock times for the last minute, not pyqtgraph's 0..1 (which
+        a time axis labels '00.100 … 00.900')."""
+        if self._plots is None or any(
+            len(s.ring) for s in (*self.rtt.values(), *self.http.values())
+        ):
+            return
+        _, rtt_plot, http_plot = self._plots
+        now = time.time()
+        span = float(self.window_box.currentData() or 0.0) or 60.0
+        rtt_plot.setXRange(now - span, now, padding=0)
+        for plot in (rtt_plot, http_plot):
+            plot.setYRange(0.0, 100.0, padding=0)
 
     # -- input ----------------------------------------------------------------------------
     def on_events(self, events: Iterable[CoreEvent]) -> None:
         for ev in events:
             self.on_event(ev)
 
+    def set_snapshot(self, snap: MeetingSnapshot) -> None:
+        """The meeting the next samples belong to (for the CSV)."""
+        self.meeting = snap.meeting_id
+
     def on_event(self, ev: CoreEvent) -> None:
         if ev.kind is EventKind.RTT:
-            self.add_rtt(ev.channel, ev.wall, float(ev.data.get("rtt_ms", 0.0)))
+            ms = float(ev.data.get("rtt_ms", 0.0))
+            self.add_rtt(ev.channel, ev.wall, ms)
+            self.samples.add(
+                Sample(ev.wall, "rtt", ev.channel, ms, None, self.meeting, ev.generation)
+            )
         elif ev.kind is EventKind.HTTP and "ms" in ev.data:
-            self.add_http(str(ev.data.get("what", "other")), ev.wall, float(ev.data["ms"]))
+            what, ms = str(ev.data.get("what", "other")), float(ev.data["ms"])
+            self.add_http(what, ev.wall, ms)
+            status = ev.data.get("status")
+            status = status if isinstance(status, int) and not isinstance(status, bool) else None
+            self.samples.add(Sample(ev.wall, "http", what, ms, status, self.meeting, ev.generation))
         elif ev.kind is EventKind.CLOSED:
             self._dropped.add(ev.channel)
-            code = ev.data.get("code")
-            label = f"drop {ev.channel} {code or ''}".strip()
-            self.add_marker(ev.wall, label, "#d1242f", left=True)
+            s = self.rtt.get(ev.channel)
+            if s is not None:  # no line from the last ping before the drop to the next after
+                s.breaks.append(ev.wall)
+                s.dirty = True
+            code = ev.data.get("code") or 1006  # no close frame: abnormal closure
+            self.add_marker(ev.wall, f"drop {ev.channel} {code}", "#d1242f", left=True)
         elif ev.kind is EventKind.ONLINE and ev.channel in self._dropped:
             self._dropped.discard(ev.channel)
             self.add_marker(ev.wall, f"reconnect {ev.channel}", "#2ea043")
+        elif ev.kind is EventKind.COMMAND and isinstance(ev.data.get("mark"), str):
+            # a host injection (fault, latency, half-open, rotate, expire...), when applied
+            mark = ev.data["mark"]
+            color = CLEAR_COLOR if mark.startswith(("clear", "reset")) else INJECT_COLOR
+            self.add_marker(ev.wall, mark, color, tip=ev.summary)
 
     def add_rtt(self, channel: str, wall: float, value: float) -> None:
         s = self.rtt.get(channel)
@@ -257,21 +318,28 @@ class LatencyPanel(QWidget):
         s.ring.append(wall, value)
         s.dirty = self._dirty = self._stats_dirty = True
 
-    def add_marker(self, wall: float, label: str, color: str, left: bool = False) -> None:
+    def add_marker(
+        self, wall: float, label: str, color: str, left: bool = False, tip: str = ""
+    ) -> None:
         """A dashed line on both plots; its label sits at the top of the RTT plot, to the left
-        of a drop and to the right of a reconnect, so the pair stays readable."""
+        of a drop and to the right of a reconnect, so the pair stays readable; labels close
+        in time go to the next row down instead of over each other."""
         import pyqtgraph as pg
 
         _, rtt_plot, http_plot = self.ensure_plots()  # markers are rare: build now
         pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)
         lines = (pg.InfiniteLine(wall, angle=90, pen=pen), pg.InfiniteLine(wall, angle=90, pen=pen))
-        text = pg.TextItem(label, color=color, anchor=(1.0, 0.0) if left else (0.0, 0.0))
-        text.setToolTip(label)
+        x0, x1 = rtt_plot.viewRange()[0]
+        row = self._rows.place(wall, x1 - x0, left)
+        text = pg.TextItem(
+            short_label(label), color=color, anchor=(1.0 if left else 0.0, -float(row))
+        )
+        text.setToolTip(f"{label}\n{tip}" if tip else label)
         rtt_plot.addItem(lines[0])
         http_plot.addItem(lines[1])
         rtt_plot.addItem(text, ignoreBounds=True)
         text.setPos(wall, self._marker_top or rtt_plot.viewRange()[1][1])
-        self.markers.append(_Marker(wall, lines, text))
+        self.markers.append(_Marker(wall, lines, text, label, row))
         while len(self.markers) > MAX_MARKERS:  # bounded: old markers go
             old = self.markers.popleft()
             rtt_plot.removeItem(old.lines[0])
@@ -298,8 +366,8 @@ class LatencyPanel(QWidget):
         for s in (*self.rtt.values(), *self.http.values()):
             if s.dirty and s.curve is not None:
                 s.dirty = False
-                x, y = s.ring.arrays()
-                s.curve.setData(x, y)
+                x, y = s.data()
+                s.curve.setData(x, y, connect="finite")
         if self.follow.isChecked():
             self._follow_newest()
         top = self._plots[1].viewRange()[1][1]
@@ -324,7 +392,7 @@ class LatencyPanel(QWidget):
                 x, y = s.ring.arrays()
                 shown = y[x >= x0]
                 if shown.size:
-                    top = max(top, float(shown.max()))
+                    top = max(top, float(numpy_max(shown)))
             self._set_range(key, plot, (0.0, nice_ceiling(top * 1.1)))
 
     def _set_range(self, key: str, plot: pg.PlotItem, rng: tuple[float, float]) -> bool:
@@ -364,18 +432,42 @@ class LatencyPanel(QWidget):
         return (s.ring.last, s.ring.percentiles(50, 95)) if s else (None, None)
 
     def export_csv(self, path: str | Path) -> int:
-        """Every sample held: kind, series, wall time, ms. Returns the row count."""
-        rows = 0
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh)
-            out.writerow(["kind", "series", "wall", "ms"])
-            for kind, group in (("rtt", self.rtt), ("http", self.http)):
-                for name, s in group.items():
-                    x, y = s.ring.arrays()
-                    for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
-                        out.writerow([kind, name, f"{xi:.6f}", f"{yi:.3f}"])
-                        rows += 1
-        return rows
+        """Every sample held, sorted by time: wall, time, kind, series, ms, HTTP status,
+        meeting, generation. Returns the row count."""
+        return self.samples.write_csv(path)
+
+    # -- review: the moment shown ------------------------------------------------------------
+    def set_cursor(self, wall: float | None) -> None:
+        """A solid line at `wall` on both plots (review mode: the moment the panels show);
+        the view moves to it when it is outside."""
+        import pyqtgraph as pg
+
+        _, rtt_plot, http_plot = self.ensure_plots()
+        if wall is None:
+            if self._cursor is not None:
+                rtt_plot.removeItem(self._cursor[0])
+                http_plot.removeItem(self._cursor[1])
+                self._cursor = None
+            return
+        if self._cursor is None:
+            pen = pg.mkPen("#0969da", width=2)
+            self._cursor = (
+                pg.InfiniteLine(wall, angle=90, pen=pen),
+                pg.InfiniteLine(wall, angle=90, pen=pen),
+            )
+            rtt_plot.addItem(self._cursor[0], ignoreBounds=True)
+            http_plot.addItem(self._cursor[1], ignoreBounds=True)
+        for line in self._cursor:
+            line.setValue(wall)
+        x0, x1 = rtt_plot.viewRange()[0]
+        if not x0 <= wall <= x1:
+            self.follow.setChecked(False)
+            half = max((x1 - x0) / 2, MIN_SPAN / 2)
+            rtt_plot.setXRange(wall - half, wall + half, padding=0)
+
+    @property
+    def cursor_at(self) -> float | None:
+        return None if self._cursor is None else float(self._cursor[0].value())
 
     # -- palette --------------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:
@@ -428,3 +520,11 @@ class _Placeholder(QLabel):
         if self._on_painted is not None:
             callback, self._on_painted = self._on_painted, None
             callback()
+
+
+def numpy_max(values: Any) -> float:
+    """The largest finite value (drops put NaN gaps into the drawn data), 0 if none."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else 0.0
