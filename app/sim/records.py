@@ -120,6 +120,9 @@ class SocketRecord:
     latency_ms: int = 0
     seq: int = 0
     draining: bool = False  # sent `shutdown`: closes with 4001 once replaced (or on time)
+    # opened with `multipleConnections=true` (mercury.js, ephemeral devices): it does not
+    # replace the owner's other sockets with 4000
+    multiple: bool = False
 
     def next_seq(self) -> int:
         self.seq += 1

@@ -104,7 +104,7 @@ def _open(engine: SimEngine, websocket: WebSocket, record: SocketRecord) -> Sock
     for old in previous:
         if old.draining:
             engine.replaced_after_drain(old.id)
-        else:
+        elif not record.multiple:
             engine.close_socket(old.id, 4000, "replaced")
     return link
 
@@ -202,6 +202,7 @@ async def device_socket(websocket: WebSocket, engine: SimEngine, device_id: str)
         channel="device",
         client_port=_client_port(websocket),
         device_id=device_id,
+        multiple=_multiple(websocket),
     )
     await serve(websocket, engine, record)
 
@@ -219,8 +220,13 @@ async def llm_socket(websocket: WebSocket, engine: SimEngine, key: str) -> None:
         meeting_id=target.meeting_id,
         participant_id=target.participant_id,
         binding=target.binding,
+        multiple=_multiple(websocket),
     )
     await serve(websocket, engine, record)
+
+
+def _multiple(websocket: WebSocket) -> bool:
+    return websocket.query_params.get("multipleConnections", "").lower() == "true"
 
 
 def _client_port(websocket: WebSocket) -> int | None:

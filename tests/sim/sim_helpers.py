@@ -37,9 +37,11 @@ def auth_frame(token: str = USER) -> str:
     )
 
 
-async def open_ws(url: str, token: str = USER) -> tuple[ClientConnection, dict[str, Any]]:
+async def open_ws(
+    url: str, token: str = USER, query_extra: str = ""
+) -> tuple[ClientConnection, dict[str, Any]]:
     """Connect, authorize, and return the socket with the server's first frame."""
-    query = QUERY.format(ts=int(time.time() * 1000))
+    query = QUERY.format(ts=int(time.time() * 1000)) + (f"&{query_extra}" if query_extra else "")
     ws = await connect(url + query, open_timeout=5, close_timeout=1)
     await ws.send(auth_frame(token))
     first = json.loads(await asyncio.wait_for(ws.recv(), 5))

@@ -141,3 +141,19 @@ async def test_every_server_frame_has_an_id_and_the_next_sequence_number(sim, ct
     assert all(isinstance(f.get("id"), str) and f["id"] for f in frames)
     numbers = [f["sequenceNumber"] for f in frames]
     assert numbers == list(range(2, 2 + len(frames)))  # 1 was the buffer_state
+
+
+async def test_multiple_connections_do_not_replace_each_other(sim, ctl, guest_factory):
+    """`multipleConnections=true` (mercury.js, ephemeral devices): no 4000 for the older."""
+    guest, _, _ = await online(ctl, guest_factory)
+    second, first = await open_ws(guest.device_ws_url, query_extra="multipleConnections=true")
+    guest.sockets.append(second)
+    assert first["data"]["eventType"] == "mercury.buffer_state"
+    assert guest.device_ws is not None
+    assert await ping(guest.device_ws) < 5  # the first one lives on
+    view = await ctl.state("L1")
+    assert len(live_sockets(view, guest.pid, "device")) == 2
+    third, _ = await open_ws(guest.device_ws_url)  # without it: replaces both
+    guest.sockets.append(third)
+    assert (await closed(second)).rcvd.code == 4000
+    assert (await closed(guest.device_ws)).rcvd.code == 4000
