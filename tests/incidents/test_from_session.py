@@ -51,7 +51,9 @@ async def record_manual_session(path: Path) -> None:
             await host.practice_session("m1", True)
             await host.set_roles("m1", core.snapshot.participant_id, ["PANELIST"])  # promotion
             await watch.until(_online("practice"), T, "practice online")
-            await watch.until(lambda s: "transcription" in s.channel("practice").confirmed, T, "sub")
+            await watch.until(
+                lambda s: "transcription" in s.channel("practice").confirmed, T, "sub"
+            )
             await host.fault("token", "error", status=403, count=1)
             with pytest.raises(Exception, match="403"):  # the token refusal
                 await client.refresh_token("llm-default-session")
