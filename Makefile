@@ -11,7 +11,7 @@ help:
 	@echo "make run           open the monitor on the embedded simulator (demo meeting ready)"
 	@echo "make test          lint, import contract and the whole suite, headless"
 	@echo "make demo          the headless tour (python -m app demo)"
-	@echo "make screenshot    docs/screenshot.png of a live session (needs xvfb)"
+	@echo "make screenshot    docs/screenshot-*.png at 1280x720 and 1920x1080 (needs xvfb)"
 	@echo "make bench         benchmarks against their floors (not part of make test)"
 	@echo "make package       PyInstaller bundle + dist/dcmon_<version>_<arch>.deb"
 	@echo "make package-test  build, install, smoke-run and remove the .deb"
@@ -50,7 +50,9 @@ demo: $(STAMP)
 screenshot: $(STAMP)
 	@bash scripts/qt_sysdeps.sh window
 	@command -v xvfb-run >/dev/null || { echo "needs Xvfb: sudo apt-get install -y xvfb xauth"; exit 1; }
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1280x720x24" $(BIN)/python scripts/screenshot.py docs/screenshot-1280x720.png
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/python scripts/screenshot.py docs/screenshot-1920x1080.png
+	cp docs/screenshot-1920x1080.png docs/screenshot.png
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench

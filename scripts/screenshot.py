@@ -1,6 +1,11 @@
-"""Drive a live session in the real window and save docs/screenshot.png.
+"""Drive a live session in the real window and save a screenshot of it.
 
-    xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python scripts/screenshot.py
+    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python scripts/screenshot.py \
+        docs/screenshot-1280x720.png
+
+The window takes the layout it gets on that screen (View > Reset layout for the screen it
+is on), so each picture shows what a user of that screen size sees. `make screenshot`
+takes 1280x720 and 1920x1080.
 
 Join, admit, transcription on, promote, practice session on, some socket latency, a drop
 and its reconnect: every panel has data when the picture is taken. Without a display it
@@ -27,11 +32,11 @@ def _ensure_display() -> None:
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
         sys.exit("no DISPLAY and no xvfb-run: apt-get install -y xvfb xauth (see TOOLCHAIN.md)")
-    args = [xvfb, "-a", "-s", "-screen 0 1920x1200x24", sys.executable, *sys.argv]
+    args = [xvfb, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, *sys.argv]
     os.execv(xvfb, args)
 
 
-async def drive(out: Path, width: int, height: int) -> None:
+async def drive(out: Path) -> None:
     from PySide6.QtCore import QSettings
 
     from app.core.events import ChannelName, ChannelState
@@ -47,9 +52,10 @@ async def drive(out: Path, width: int, height: int) -> None:
     w = build_window(qsettings, settings, None)
     events: list = []
     w.bridge.event.connect(events.append)
-    w.resize(width, height)
     w.show()
     w.start()
+    await asyncio.sleep(0.2)  # the first layout (posted) before the reset below
+    w.reset_layout()  # the default layout for this screen
     waiter = Waiter(w.bridge)
 
     async def wait(pred, timeout: float, what: str):
@@ -98,7 +104,8 @@ async def drive(out: Path, width: int, height: int) -> None:
     w.channels.cards[ChannelName.DEFAULT].drop_button.click()
     await wait(
         lambda: (
-            online(ChannelName.DEFAULT) and snap().channel(ChannelName.DEFAULT).reconnects > before
+            snap().channel(ChannelName.DEFAULT).state is ChannelState.ONLINE
+            and snap().channel(ChannelName.DEFAULT).reconnects > before
         ),
         20,
         "default reconnected",
@@ -126,7 +133,6 @@ async def drive(out: Path, width: int, height: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshot.png"))
-    parser.add_argument("--size", default="1800x1120", help="capped at the screen's size")
     parser.add_argument("--dark", action="store_true", help="ask Qt for the dark colour scheme")
     args = parser.parse_args()
     _ensure_display()
@@ -141,10 +147,7 @@ def main() -> int:
         from app.ui.theme import dark_palette
 
         app.setPalette(dark_palette())
-    width, height = (int(v) for v in args.size.split("x"))
-    screen = app.primaryScreen().availableGeometry()
-    width, height = min(width, screen.width()), min(height, screen.height())
-    run_on_qt_loop(app, drive(Path(args.out), width, height))
+    run_on_qt_loop(app, drive(Path(args.out)))
     return 0
 
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 LAYOUT_VERSION = 2  # 1 was the fixed 1500x980 layout: never restored into the new one
-PREFERRED = QSize(1500, 980)
+PREFERRED = QSize(2560, 1440)  # a monitor tool: all of a laptop or a 1080p screen
 WIDE = 1600  # from this width the captions sit beside the event log, below it in a tab
 L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 B = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -81,13 +81,13 @@ def place_docks(window: QMainWindow, docks: dict[str, QDockWidget], width: int) 
 def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     d, h, v = docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     w, ht = window.width(), window.height()
-    left = 0.3 if w >= WIDE else 0.33
+    left = 0.3 if w >= WIDE else 0.34
     window.resizeDocks([d["Meeting"], d["Channels"]], [int(w * left), int(w * (1 - left))], h)
     if w >= WIDE:
         window.resizeDocks([d["Event log"], d["Captions"]], [int(w * 0.45), int(w * 0.25)], h)
     window.resizeDocks(
         [d["Channels"], d["Latency"], d["Event log"]],
-        [int(ht * 0.36), int(ht * 0.28), int(ht * 0.36)],
+        [int(ht * 0.35), int(ht * 0.31), int(ht * 0.34)],
         v,
     )
     window.resizeDocks(

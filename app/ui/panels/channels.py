@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -41,7 +41,6 @@ from app.ui.fmt import (
     liveness_line,
     ms,
     rtt_line,
-    shorten,
     state_line,
     subscriptions_line,
     wall_clock,
@@ -78,7 +77,6 @@ def close_choice_label(code: int, reason: str) -> str:
     return f"{code} “{reason}” → {d.action.value}"
 
 
-DETAIL_CHARS = 120  # a longer error elides (full text in the tooltip): the card keeps its size
 COUNTS = ("reconnects", "connects", "registrations")
 
 
@@ -112,12 +110,11 @@ class ChannelCard(QFrame):
         self.liveness = ElideLabel("-")
         self.liveness.setObjectName(f"liveness_{name.value}")
         self.timing = ElideLabel("-")
-        self.detail = QLabel("")
+        self.detail = ElideLabel("")
         self.detail.setObjectName(f"detail_{name.value}")
-        self.detail.setWordWrap(True)
-        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        # two lines, always there: an error appearing never moves the buttons
-        self.detail.setFixedHeight(self.detail.fontMetrics().lineSpacing() * 2 + 2)
+        # one line, always there: an error appearing never moves the buttons or the rows
+        # (it elides; the tooltip has all of it)
+        self.detail.setFixedHeight(self.detail.fontMetrics().lineSpacing() + 2)
         self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # live between snapshots: when the last frame came, since when a pong is awaited
         self.ping_interval: float | None = None
@@ -318,7 +315,7 @@ class ChannelCard(QFrame):
         self._set(self.timing, f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}")
         problem = ch.last_error if ch.state is ChannelState.ERROR or ch.last_error else None
         text = problem or detail_line(self.name, ch, meeting)
-        self._set(self.detail, shorten(text, DETAIL_CHARS) if text else "")
+        self._set(self.detail, text or "")
         self.detail.setToolTip(text or "")
         if bool(problem) != self._detail_red:
             self._detail_red = bool(problem)

@@ -68,6 +68,7 @@ class TokensPanel(QWidget):
         button = QPushButton("Refresh")
         button.setObjectName(f"refresh_{SHORT.get(kind, kind)}")
         button.clicked.connect(lambda _=False, k=kind: self.refresh(k))
+        labels[2].setMinimumWidth(labels[2].fontMetrics().horizontalAdvance("refreshed") + 4)
         row = _Row(*labels, button)
         for col, w in enumerate((*labels, button)):
             w.setObjectName(w.objectName() or f"token_{SHORT.get(kind, kind)}_{HEADERS[col]}")
