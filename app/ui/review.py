@@ -204,6 +204,7 @@ class ReviewMode(QObject):
         latency.redraw()
         latency.update_stats()
         log.model.flush()
+        log._update_count()  # the count line now, not at its next tick: the status bar agrees
         self._show_snapshot(recording)
         self._timeline_ready(recording, log)
         self.progress = 1.0

@@ -63,6 +63,8 @@ async def test_r1_from_the_menu_passes_on_the_live_panels(
             assert any(s.startswith(f"step {n}/14 ok (") for s in lines), n
         assert any(s.startswith("PASS R1") for s in lines)
         assert any(e.channel == "scenario" for e in w.log.model.all_events())
+        # then the window is given back as it was (not joined before: a fresh idle client)
+        await ui.until(lambda: w.scenario.restored.is_set(), 10, "window restored")
         assert w.actions_by_name["run_scenario"].isEnabled()
 
         w.scenario.export(tmp_path / "r1.json")
@@ -131,15 +133,18 @@ async def test_stop_mid_run_leaves_the_meeting_and_tears_down(
             "skipped",
         ]
         assert w.scenario.panel.result.text().startswith("<b>STOPPED: 2/4")
-        assert ui.snap.badge == "Left" and not w.scenario.running
+        assert not w.scenario.running
+        # the window is given back as it was: in the demo meeting again (issue 12, item 14)
+        await ui.until(lambda: w.scenario.restored.is_set(), 10, "window restored")
         assert w.actions_by_name["run_scenario"].isEnabled()
         sim = w.session.sim
         state = await sim.state(meeting)
         assert [p["phase"] for p in state["participants"]] == ["left"]
-        demo = await sim.state(MEETING)  # the meeting the window was in before: left too
+        demo = await sim.state(MEETING)  # the participant the window had before: left
         assert {p["participantId"]: p["phase"] for p in demo["participants"]}[old_pid] == "left"
-        # the window's own Join works again afterwards, on the window's profile
-        await ui.join()
+        # and a new one of the window's own, on the window's profile
+        await ui.until(lambda: ui.snap.meeting_id == MEETING and ui.snap.badge == "Lobby", 10)
+        assert ui.snap.participant_id != old_pid
         assert w.session.client.settings is w.session.settings
 
 
