@@ -4,6 +4,7 @@ region discovery, the optional calls of `meetings.register()`, metrics, and meet
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -67,6 +68,27 @@ async def sink(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def log_upload_urls(request: Request) -> Response:
+    """Log upload, first phase (`internal-plugin-support` submitLogs, asked at every leave):
+    where to put the file. Without `tempURL` the SDK's next phase fails unhandled."""
+    _user(request)
+    body = await Body.read(request)
+    name = body.data.get("file") if isinstance(body.data.get("file"), str) else "logs.txt"
+    base = _engine(request).base_url
+    return JSONResponse(
+        {
+            "tempURL": f"{base}/clientlogs/upload/{uuid.uuid4().hex}",
+            "logFilename": name,
+            "userId": wdm.USER_ID,
+        }
+    )
+
+
+async def log_upload(request: Request) -> Response:
+    await request.body()  # dropped
+    return JSONResponse({})
+
+
 def _destination(body: Body) -> str:
     for name in _DESTINATION_FIELDS:
         value = body.data.get(name)
@@ -116,6 +138,9 @@ def routes() -> list[Route]:
         Route("/conversation/api/v1/users", conversation_users, methods=["GET"]),
         Route("/calliope/api/discovery/v1/clusters", calliope_clusters, methods=["POST"]),
         Route("/metrics/api/v1/{rest:path}", sink, methods=["POST"]),
+        Route("/clientlogs/api/v1/logs/urls", log_upload_urls, methods=["POST"]),
+        Route("/clientlogs/api/v1/logs/meta", log_upload, methods=["POST"]),
+        Route("/clientlogs/upload/{rest:path}", log_upload, methods=["PUT", "POST"]),
         Route("/clientlogs/api/v1/{rest:path}", sink, methods=["POST", "PUT"]),
         Route("/telemetry/api/v1/{rest:path}", sink, methods=["POST"]),
         Route("/wbxappapi/v1/meetingInfo", meeting_info, methods=["POST"]),

@@ -42,6 +42,12 @@ async def test_optional_register_calls_and_metrics(sim, http):
     metrics = await http.post("/metrics/api/v1/clientmetrics", json={"metrics": []})
     assert metrics.status_code == 204
     assert (await http.post("/metrics/api/v1/clientmetrics", content=b"{")).status_code == 204
+    # the log upload the SDK asks for at leave (internal-plugin-support submitLogs)
+    urls = await http.post("/clientlogs/api/v1/logs/urls", json={"file": "s.txt"})
+    assert urls.json()["logFilename"] == "s.txt"
+    assert urls.json()["tempURL"].startswith(f"{sim.base_url}/clientlogs/upload/")
+    assert (await http.put(urls.json()["tempURL"], content=b"log")).status_code == 200
+    assert (await http.post("/clientlogs/api/v1/logs/meta", json={})).status_code == 200
 
 
 async def test_device_answer_features_refresh_and_delete(sim, ctl, http):
