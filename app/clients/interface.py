@@ -55,6 +55,10 @@ class Capabilities:
     unknown_events: Mapping[str, str] = field(default_factory=dict)
     unknown_event_data: Mapping[str, str] = field(default_factory=dict)
     via_simulator: Mapping[str, str] = field(default_factory=dict)
+    # values a field of this client never takes (path pattern -> (values, why)): e.g. dcmon's
+    # reconciler states, which the SDK has no equivalent of
+    unknown_values: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    wording: str | None = None  # why refusal messages are not dcmon's own words (or None)
 
     def why_not(self, command: str) -> str | None:
         return self.unsupported.get(str(command))
@@ -68,6 +72,15 @@ class Capabilities:
         for long, short in (("channels.", "channel."), ("tokens.", "token.")):
             if path.startswith(long):
                 return self.field_unknown(short + path[len(long) :])
+        return None
+
+    def value_unknown(self, path: str, value: object) -> str | None:
+        for pattern, (values, why) in self.unknown_values.items():
+            if fnmatch.fnmatchcase(path, pattern) and value in values:
+                return why
+        for long, short in (("channels.", "channel."), ("tokens.", "token.")):
+            if path.startswith(long):
+                return self.value_unknown(short + path[len(long) :], value)
         return None
 
     def event_unknown(self, kind: str | None, data_keys: tuple[str, ...] = ()) -> str | None:

@@ -304,6 +304,7 @@ class SdkClient:
             and not self.translator.snapshot.phase.value == "left"
         ):
             await self.leave()
+        self._learning = False
         for event in self.translator.joining(meeting_id):
             self._emit(event)
         self._publish()

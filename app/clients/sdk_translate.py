@@ -59,7 +59,8 @@ SDK_CAPABILITIES = Capabilities(
         "token.*.decode_error": "the SDK decides itself whether a token is a JWT",
         "token.*.last_result": "the SDK's token cache is internal",
         "token.*.last_ok": "the SDK's token cache is internal",
-        "device_url": _NOT_SEEN + " (the device registration answer body)",
+        "last_error": "the SDK's own error messages, not dcmon's wording",
+        "channel.*.last_error": "the SDK's own error messages, not dcmon's wording",
         "profile": "the SDK's timings are its own, not a dcmon profile",
     },
     unknown_events={
@@ -79,6 +80,14 @@ SDK_CAPABILITIES = Capabilities(
         "http.retried": "the SDK's retry interceptors are internal",
         "transcript.language": _NOT_SEEN,
     },
+    unknown_values={
+        "channel.*.state": (
+            ("fetching token", "registering", "authorizing", "waiting"),
+            "a step of dcmon's reconciler; the SDK's lines show a channel only as connecting, "
+            "online, reconnecting, closed, replaced or in error",
+        ),
+    },
+    wording="the SDK's own error messages, not dcmon's wording",
     via_simulator={
         Command.DROP: "done by the simulator's fault proxy on the SDK's socket (/sim/sockets): "
         "the SDK has no call to break its own socket",
@@ -267,7 +276,6 @@ class SdkTranslator:
             if ok:
                 ch.snap = replace(
                     ch.snap,
-                    state=ChannelState.REGISTERING,
                     registration_url=url.split("?")[0],
                     register_ms=ms,
                     registrations=ch.snap.registrations + 1,

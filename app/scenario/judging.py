@@ -76,6 +76,12 @@ def _path(step: m.ExpectPath, caps: Capabilities) -> Judgement:
         why = caps.field_unknown(path.text)
         if why:
             return Judgement(f"{path.text}: {why}", None)
+    if not step.path.needs_sim:
+        for c in step.checks:
+            if c.op in ("equals", "not_equals", "contains") and not isinstance(c.operand, m.Ref):
+                why = caps.value_unknown(step.path.text, c.operand)
+                if why:
+                    return Judgement(f"{step.path.text} {c.op} {c.operand!r}: {why}", None)
     return Judgement(None, step)
 
 

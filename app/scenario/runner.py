@@ -238,7 +238,9 @@ async def _run_steps(
             _call(hooks.on_step_start, step)
             result = await _run_step(step, ctx, waiter, stop)
             # a not-judged expectation stops nothing; a client action not done stops the rest
-            judged_only = result.status is Status.NOT_JUDGED and isinstance(step, m.Expect)
+            judged_only = result.status is Status.NOT_JUDGED and (
+                isinstance(step, m.Expect) or getattr(step, "fails", None) is not None
+            )
             if not result.ok and not judged_only:
                 why_not = (
                     "not run: interrupted"
@@ -310,6 +312,13 @@ async def _must_fail(
     except StepError as exc:
         if wanted.lower() in str(exc).lower():
             return done(Status.PASSED, f"refused as expected: {exc}")
+        wording = ctx.client.capabilities.wording
+        if wording:  # refused, which is what can be judged; the words are the client's own
+            return done(
+                Status.NOT_JUDGED,
+                f"not judged for {ctx.client.label}: refused, but {wording} "
+                f"(wanted {wanted!r}): {exc}",
+            )
         message = f"refused, but the message lacks {wanted!r}: {exc}"
     else:
         message = f"expected to be refused ({wanted!r}), but it succeeded: {note}"
