@@ -21,6 +21,7 @@ from app.chaos.invariants import (
     Violation,
     check_always,
     check_event,
+    check_no_reconnect_after_4000,
     check_registrations,
     check_settled,
     check_stored_tokens,
@@ -181,6 +182,7 @@ class Executor:
         self.result.checks += 2
         self._violate(check_always(self._views(), self.client.device_url))
         self._violate(check_registrations(self.events))
+        self._violate(check_no_reconnect_after_4000(self.events))
 
     # -- the run -------------------------------------------------------------------------
     async def run(self) -> RunResult:
@@ -352,7 +354,7 @@ class Executor:
             )
             if code == 4000 and reason == "replaced" and answer.get("sockets"):
                 self._injected_replaced[channel] = self._injected_replaced.get(channel, 0) + 1
-        elif name in ("reset", "halfopen"):
+        elif name in ("reset", "halfopen", "shutdown"):
             await host.socket(MEETING, a[0], name, participant_id=pid)
         elif name == "latency":
             await host.socket(MEETING, a[0], "latency", participant_id=pid, ms=int(a[1]))

@@ -82,11 +82,13 @@ def check_always(views: Iterable[Mapping[str, Any]], device_url: str | None) -> 
                             f"channel were in flight at once (meeting {view['meetingId']})",
                         )
                     )
-                if len(c["sockets"]) > 1:
+                # a draining socket (shutdown sent) and its replacement overlap by design
+                live_socks = [s for s in c["sockets"] if not s.get("draining")]
+                if len(live_socks) > 1:
                     out.append(
                         Violation(
                             "always.two_sockets",
-                            f"{pid} has {len(c['sockets'])} live {ch} sockets",
+                            f"{pid} has {len(live_socks)} live {ch} sockets",
                         )
                     )
                 if p["phase"] == "left" and c["sockets"]:
@@ -135,6 +137,26 @@ def check_event(
                 "always.practice_before_default",
                 "practice channel came online while the default channel was "
                 f"{snapshot_states[ChannelName.DEFAULT].value}",
+            )
+        )
+    if event.kind is EventKind.BAD_INPUT and event.data.get("no_id"):
+        out.append(
+            Violation(
+                "always.frame_without_id",
+                f"the server sent a {event.channel} frame without an id: {event.summary!r}",
+            )
+        )
+    if (
+        event.kind is EventKind.CLOSED
+        and event.data.get("code") == 4000
+        and not event.data.get("retired")
+        and event.data.get("action") != "stay offline (replaced)"
+    ):
+        out.append(
+            Violation(
+                "always.reconnect_after_4000",
+                f"{event.channel} closed 4000 {event.data.get('reason')!r} decided as "
+                f"{event.data.get('action')!r}, not 'stay offline (replaced)'",
             )
         )
     if (
@@ -192,6 +214,40 @@ def check_registrations(events: Iterable[CoreEvent]) -> list[Violation]:
     return out
 
 
+# a new attempt (not a retry of the replaced socket) starts with one of these states
+_FRESH_STATES = frozenset({"offline", "waiting", "fetching token", "registering", "connecting"})
+
+
+def check_no_reconnect_after_4000(events: Iterable[CoreEvent]) -> list[Violation]:
+    """After a 4000 close (any reason) a channel retries nothing by itself: only a user's
+    reconnect or a new desired state (URL, meeting) opens a socket again (mercury.js)."""
+    out: list[Violation] = []
+    halted: dict[str, CoreEvent] = {}
+    for e in events:
+        if e.kind is EventKind.CLOSED and e.data.get("code") == 4000 and not e.data.get("retired"):
+            halted[e.channel] = e
+            continue
+        since = halted.get(e.channel)
+        if since is None:
+            continue
+        if e.kind is EventKind.COMMAND or (
+            e.kind is EventKind.STATE and e.data.get("state") in _FRESH_STATES
+        ):
+            del halted[e.channel]
+        elif e.kind is EventKind.RETRY or (
+            e.kind is EventKind.STATE and e.data.get("state") == "reconnecting"
+        ):
+            out.append(
+                Violation(
+                    "always.reconnect_after_4000",
+                    f"{e.channel} retried (event {e.seq}) after the 4000 close of event "
+                    f"{since.seq}",
+                )
+            )
+            del halted[e.channel]
+    return out
+
+
 def check_stored_tokens(
     claims: Mapping[str, Mapping[str, Any] | None],
     participant_id: str | None,
@@ -226,7 +282,7 @@ def check_stored_tokens(
 def is_quiet(snap: MeetingSnapshot) -> bool:
     """No channel in a transitional state, and every online channel confirmed."""
     for ch in snap.channels.values():
-        if ch.state in TRANSITIONAL:
+        if ch.state in TRANSITIONAL or ch.switchover is not None:
             return False
         if ch.state is ChannelState.ONLINE and not set(ch.subscriptions) <= set(ch.confirmed):
             return False
@@ -261,28 +317,46 @@ def check_settled(snap: MeetingSnapshot, view: Mapping[str, Any] | None) -> list
             )
         if p is cur and not in_meeting and p["phase"] != "left":
             bad("phase", f"client shows {snap.badge}, simulator has {p['phase']}")
+    device = snap.channel(ChannelName.DEVICE)
+    # a replaced / permanently closed device socket gets no more locus pushes (the table's
+    # rule): what the client shows of roles and the practice session is then its last word
+    blind = device.state in HALTED
     joined = cur is not None and cur["phase"] == "joined" and shown is Phase.JOINED
-    if joined and cur is not None and view is not None:
+    if joined and cur is not None and view is not None and not blind:
         if sorted(snap.roles) != sorted(cur["roles"]):
             bad("roles", f"client shows roles {list(snap.roles)}, simulator has {cur['roles']}")
         if snap.practice_enabled != bool(view["practiceSession"]["enabled"]):
             bad("practice_flag", f"client shows practice session {snap.practice_enabled}")
 
     default = snap.channel(ChannelName.DEFAULT)
+    practice = snap.channel(ChannelName.PRACTICE)
     practice_eligible = (
         joined
         and cur is not None
         and view is not None
-        and "PANELIST" in cur["roles"]
-        and bool(view["practiceSession"]["enabled"])
+        and ("PANELIST" in snap.roles if blind else "PANELIST" in cur["roles"])
+        and (snap.practice_enabled if blind else bool(view["practiceSession"]["enabled"]))
     )
     expected = {
         ChannelName.DEFAULT: joined,
-        ChannelName.PRACTICE: practice_eligible and default.state is ChannelState.ONLINE,
+        # a new practice connect waits for the default; an online one is kept (P7)
+        ChannelName.PRACTICE: practice_eligible
+        and (default.state is ChannelState.ONLINE or practice.state is ChannelState.ONLINE),
     }
+    if cur is not None:
+        holders = [
+            name.value
+            for name in DATA
+            for sock in sockets(cur, name.value)
+            if "transcription" in sock.get("subscriptions", []) and not sock.get("draining")
+        ]
+        if len(holders) > 1:
+            bad("two_transcription", f"transcription subscribed on {holders} (at most one)")
     for name in DATA:
         c = snap.channel(name)
-        socks = sockets(cur, name.value)
+        # the replacement, not the socket it replaces (unless no replacement came)
+        every = sockets(cur, name.value)
+        socks = [s for s in every if not s.get("draining")] or every
         for p in mine:
             if p is not cur and sockets(p, name.value):
                 bad("stale_socket", f"{name.value} socket of {p['participantId']} ({p['phase']})")
@@ -307,10 +381,6 @@ def check_settled(snap: MeetingSnapshot, view: Mapping[str, Any] | None) -> list
                 bad("sockets", f"{name.value} {c.state.value}, the simulator has a live socket")
             if expected[name] and c.state not in HALTED:
                 bad("not_online", f"{name.value} should be online, is {c.state.value} {c.detail}")
-    if practice_eligible and default.state is not ChannelState.ONLINE:
-        if snap.channel(ChannelName.PRACTICE).state is ChannelState.ONLINE:
-            bad("practice_without_default", "practice online while the default is not")
-    device = snap.channel(ChannelName.DEVICE)
     if snap.device_url is not None and device.state not in HALTED | {ChannelState.ONLINE}:
         bad("device", f"device socket {device.state.value} ({device.detail})")
     if device.state is ChannelState.ONLINE and cur is not None:

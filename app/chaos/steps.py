@@ -24,11 +24,11 @@ TRANSIENT_CLOSES = (
     (1000, "idle"),
     (1000, "pong not received"),
     (3050, "done (forced)"),
-    (4000, "server restarting"),
-    (4001, "drain"),
 )
 PERMANENT_CLOSES = (
     (4000, "replaced"),
+    (4000, "server restarting"),  # any reason: mercury.js _onclose `case 4000`
+    (4001, "drain"),  # on the active socket, with no shutdown before it
     (1003, "unsupported data"),
     (1000, "bye"),
     (3050, "done (permanent)"),
@@ -83,6 +83,7 @@ KNOWN = {
     "reset": 1,  # channel
     "halfopen": 1,  # channel
     "latency": 2,  # channel, ms
+    "shutdown": 1,  # channel: the server drains it (make before break, then 4001)
     "fault": 4,  # endpoint, mode, count, delay_ms or status
     "restart": 0,
     # meta
@@ -153,6 +154,7 @@ _WEIGHTS: tuple[tuple[str, int], ...] = (
     ("reset", 3),
     ("halfopen", 2),
     ("latency", 1),
+    ("shutdown", 3),
     ("fault", 4),
     ("restart", 1),
     ("settle", 4),
@@ -185,7 +187,7 @@ def _args(rng: random.Random, name: str) -> tuple[str, ...]:
         table = TRANSIENT_CLOSES if channel == "device" or rng.random() < 0.7 else PERMANENT_CLOSES
         code, reason = rng.choice(table)
         return (channel, str(code), reason)
-    if name in ("reset", "halfopen"):
+    if name in ("reset", "halfopen", "shutdown"):
         return (rng.choice(CHANNELS),)
     if name == "latency":
         return (rng.choice(CHANNELS), str(rng.choice((20, 50, 100, 150))))

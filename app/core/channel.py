@@ -488,6 +488,13 @@ class Channel(Switchover, VoiceaSync, Listener):
     def bad_input(self, message: str) -> None:
         self._emit(EventKind.BAD_INPUT, f"dropped a frame: {message}")
 
+    def missing_id(self, what: str) -> None:
+        self._emit(
+            EventKind.BAD_INPUT,
+            f"server frame without an id ({what}): not acked (the SDK would reject it)",
+            no_id=True,
+        )
+
     def sequence_gap(self, expected: int, got: int) -> None:
         self._set(sequence_gaps=self.snapshot.sequence_gaps + 1)
         self._emit(EventKind.SEQ_GAP, f"sequence gap: expected {expected}, got {got}")

@@ -66,6 +66,7 @@ class Listener:
     def bad_input(self, message: str) -> None: ...
     def sequence_gap(self, expected: int, got: int) -> None: ...
     def shutdown(self) -> None: ...
+    def missing_id(self, what: str) -> None: ...
 
 
 class Connection:
@@ -215,6 +216,10 @@ class Connection:
         except p.ProtocolError as exc:
             self._listener.bad_input(str(exc))
             return None
+        if frame.id is None:
+            # every server frame carries an id: the SDK's _acknowledge rejects one without
+            # (unhandled, fatal in Node); dcmon reports it and carries on
+            self._listener.missing_id(_kind(frame))
         if frame.sequence_number is not None:
             last = self._last_seq
             if last is not None and frame.sequence_number != last + 1:

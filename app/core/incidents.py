@@ -347,6 +347,23 @@ class _Cadence:
         self.intervals.clear()
 
 
+class CaptionGaps:
+    """Per channel: a caption that comes after an unusual silence (more than three typical
+    intervals, and over a second) gives (seconds, ~captions lost); the Captions panel's
+    gap marker."""
+
+    def __init__(self) -> None:
+        self._cadence: dict[str, _Cadence] = {}
+
+    def feed(self, channel: str, wall: float) -> tuple[float, int] | None:
+        cadence = self._cadence.setdefault(channel, _Cadence())
+        interval = cadence.interval
+        gap = cadence.add(wall)
+        if gap is not None and interval and gap > max(3 * interval, 1.0):
+            return gap, max(0, round(gap / interval) - 1)
+        return None
+
+
 class IncidentTracker:
     """Feed it events (and actions) in any live order; `incidents()` is the story so far."""
 
@@ -753,6 +770,7 @@ def _r(v: float | None) -> float | None:
 __all__ = [
     "Action",
     "CaptionAudit",
+    "CaptionGaps",
     "Incident",
     "IncidentTracker",
     "Step",

@@ -50,3 +50,6 @@ class Tap(Listener):
     def shutdown(self) -> None:
         if self._active() and self.conn is not None:
             self.channel.shutdown_frame(self.conn)
+
+    def missing_id(self, what: str) -> None:
+        self.channel.missing_id(what)

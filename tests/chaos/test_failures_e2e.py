@@ -134,12 +134,15 @@ async def test_backend_killed_mid_session_and_restarted_on_the_same_port() -> No
         back = Simulator(port=port, store=store)
         await back.start()
         # no user action from here on
+        # transcription lives on the publish transport: practice while it is connected (P8)
         await watch.until(
-            lambda s: online("default")(s) and online("practice")(s), T, "both channels back"
+            lambda s: s.channel("default").state is ChannelState.ONLINE and online("practice")(s),
+            T,
+            "both channels back",
         )
         after = watch.mark()
         await watch.event(
-            lambda e: e.kind is EventKind.TRANSCRIPT and e.channel == "default",
+            lambda e: e.kind is EventKind.TRANSCRIPT and e.channel == "practice",
             T,
             "captions resume",
             after,

@@ -8,6 +8,7 @@ from typing import Any
 from app.chaos.invariants import (
     check_always,
     check_event,
+    check_no_reconnect_after_4000,
     check_registrations,
     check_settled,
     check_stored_tokens,
@@ -159,7 +160,10 @@ def test_event_checks() -> None:
     }
     early = check_event(event(EventKind.ONLINE, "practice"), states, set(), False, 1)
     assert kinds(early) == {"always.practice_before_default"}
-    replaced = event(EventKind.CLOSED, "default", code=4000, reason="replaced", by_client=False)
+    stay = "stay offline (replaced)"
+    replaced = event(
+        EventKind.CLOSED, "default", code=4000, reason="replaced", by_client=False, action=stay
+    )
     assert kinds(check_event(replaced, states, set(), False, 1)) == {"always.replaced"}
     assert check_event(replaced, states, set(), True, 1) == []
     late = event(EventKind.STATE, "default", generation=1)
@@ -191,3 +195,43 @@ def test_a_binding_that_is_not_the_sockets_is_caught() -> None:
     assert "settled.binding" in kinds(check_settled(s, view(p)))
     p["channels"]["default"]["sockets"][0]["binding"] = "b-shown"
     assert check_settled(s, view(p)) == []
+
+
+def test_4000_with_any_reason_must_stay_offline() -> None:
+    states = dict.fromkeys(ChannelName, ChannelState.ONLINE)
+    wrong = event(EventKind.CLOSED, "default", code=4000, reason="restart", action="reconnect")
+    assert kinds(check_event(wrong, states, set(), False, 1)) == {"always.reconnect_after_4000"}
+    right = event(EventKind.CLOSED, "default", code=4000, reason="restart",
+                  action="stay offline (replaced)")  # fmt: skip
+    assert check_event(right, states, set(), False, 1) == []
+    closed = event(EventKind.CLOSED, "default", code=4000)
+    retry = event(EventKind.RETRY, "default")
+    assert kinds(check_no_reconnect_after_4000([closed, retry])) == {"always.reconnect_after_4000"}
+    command = event(EventKind.COMMAND, "default")
+    assert check_no_reconnect_after_4000([closed, command, retry]) == []  # the user asked
+    fresh = event(EventKind.STATE, "default", state="registering")  # a new URL: a new socket
+    assert check_no_reconnect_after_4000([closed, fresh, retry]) == []
+    other = event(EventKind.RETRY, "practice")
+    assert check_no_reconnect_after_4000([closed, other]) == []
+
+
+def test_a_server_frame_without_an_id_is_caught() -> None:
+    states = dict.fromkeys(ChannelName, ChannelState.ONLINE)
+    no_id = event(EventKind.BAD_INPUT, "default", no_id=True)
+    assert kinds(check_event(no_id, states, set(), False, 1)) == {"always.frame_without_id"}
+    assert check_event(event(EventKind.BAD_INPUT, "default"), states, set(), False, 1) == []
+
+
+def test_at_most_one_transcription_subscription_per_client() -> None:
+    both = snap(roles=("PANELIST",), practice=ChannelState.ONLINE, practice_on=True)
+    found = check_settled(both, view(person(roles=("PANELIST",), practice=1), practice=True))
+    assert "settled.two_transcription" in kinds(found)
+    p = person(roles=("PANELIST",), practice=1)
+    p["channels"]["default"]["sockets"][0]["subscriptions"] = []
+    assert "settled.two_transcription" not in kinds(check_settled(both, view(p, practice=True)))
+
+
+def test_a_draining_socket_and_its_replacement_are_not_two_sockets() -> None:
+    p = person(default=2)
+    p["channels"]["default"]["sockets"][0]["draining"] = True
+    assert "always.two_sockets" not in kinds(check_always([view(p)], DEVICE))
