@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from functools import partial
 from typing import Any
 
 from app.sim.datachannel import DatachannelService
 from app.sim.faults import FaultBook
+from app.sim.host import HostControls
 from app.sim.links import ChangeSignal, SocketLink
 from app.sim.locus_view import render_locus
 from app.sim.model import (
@@ -27,19 +27,13 @@ from app.sim.model import (
 )
 from app.sim.proxy import FaultProxy
 from app.sim.tokens import TokenMint, mask
-from app.sim.transcript import (
-    VOICEA_FROM,
-    TranscriptClock,
-    announce_data,
-    relay_data,
-    run_ticker,
-)
+from app.sim.voicea import Voicea
 from app.sim.wdm import device_answer
 
 log = logging.getLogger("app.sim")
 
 
-class SimEngine:
+class SimEngine(HostControls):
     def __init__(
         self,
         base_url: str,
@@ -62,8 +56,7 @@ class SimEngine:
         self.dc = DatachannelService(self.model, self.mint)
         self.links: dict[str, SocketLink] = {}
         self._lobby_timers: dict[str, asyncio.TimerHandle] = {}
-        self._tickers: dict[str, asyncio.Task[None]] = {}
-        self._clocks: dict[str, TranscriptClock] = {}
+        self.voicea = Voicea(self.model, self.links)
         self._drains: dict[str, asyncio.TimerHandle] = {}
         self.stopping = False
 
@@ -294,124 +287,7 @@ class SimEngine:
             self._leave(m, p, "participant left")
         return {"locus": render_locus(self.model, m, p)}
 
-    # -- host controls --------------------------------------------------------------------
-
-    def create_meeting(
-        self,
-        meeting_id: str | None,
-        lobby: bool,
-        webinar: bool,
-        keep_alive_secs: int | None = None,
-        token_ttl_secs: int | None = None,
-        transcription_per_second: float | None = None,
-        captions: bool = False,
-    ) -> tuple[Meeting, bool]:
-        """Create (or find, safe to repeat); a caption rate given here runs from the start,
-        so captions flow as soon as a client turns them on and subscribes."""
-        m, created = self.model.create_meeting(
-            meeting_id, lobby, webinar, keep_alive_secs, token_ttl_secs
-        )
-        if created and captions:
-            self.model.set_captions(m, True)
-        if transcription_per_second is not None and (
-            created or transcription_per_second != m.transcription_per_second
-        ):
-            self.set_transcription(m.id, transcription_per_second)
-        return m, created
-
-    def end_meeting(self, meeting_id: str) -> dict[str, Any]:
-        m = self.meeting(meeting_id)
-        if m.ended:
-            return {"meetingId": m.id, "ended": True, "participantsRemoved": 0}
-        self._stop_ticker(m.id)
-        affected = self.model.end_meeting(m)
-        for p in affected:
-            self._disarm_lobby_timer(p)
-            self.close_channels(p, ("default", "practice"), "meeting ended")
-            self.push_locus(m, p)
-        log.info("meeting %s ended", m.id)
-        return {"meetingId": m.id, "ended": True, "participantsRemoved": len(affected)}
-
-    def admit(self, meeting_id: str, participant_id: str | None) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        if participant_id is not None:
-            waiting = [self.participant(m, participant_id)]
-            if waiting[0].phase != Phase.LOBBY:
-                return {
-                    "meetingId": m.id,
-                    "admitted": [],
-                    "message": f"{participant_id} is not in the lobby",
-                }
-        else:
-            waiting = [p for p in m.participants.values() if p.phase == Phase.LOBBY]
-        for p in waiting:
-            self._disarm_lobby_timer(p)
-            self.model.set_phase(p, Phase.JOINED)
-            self.push_locus(m, p)
-        return {"meetingId": m.id, "admitted": [p.id for p in waiting]}
-
-    def to_lobby(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        p = self.participant(m, participant_id)
-        if p.phase != Phase.JOINED:
-            return {"meetingId": m.id, "moved": [], "message": f"{p.id} is not joined ({p.phase})"}
-        self.model.set_phase(p, Phase.LOBBY)
-        self.close_channels(p, ("default", "practice"), "moved to the lobby")
-        self._arm_lobby_timer(m, p)
-        self.push_locus(m, p)
-        return {"meetingId": m.id, "moved": [p.id]}
-
-    def set_roles(self, meeting_id: str, participant_id: str, roles: list[str]) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        p = self.participant(m, participant_id)
-        if self.model.set_roles(p, roles):
-            self.close_channels(p, ("practice",), "no longer a panelist")
-        self.push_locus(m, p)
-        return {"meetingId": m.id, "participantId": p.id, "roles": list(p.roles)}
-
-    def set_practice(self, meeting_id: str, enabled: bool) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        if enabled and not m.webinar:
-            raise SimError(400, f"meeting {m.id!r} is not a webinar: no practice session")
-        changed = self.model.set_practice(m, enabled)
-        live = [p for p in m.participants.values() if p.phase != Phase.LEFT]
-        if not enabled:
-            for p in live:
-                self.close_channels(p, ("practice",), "practice session ended")
-        if changed:
-            for p in live:
-                self.push_locus(m, p)
-        url = m.datachannel_url("practice", self.base_url) if m.practice_enabled else None
-        return {
-            "meetingId": m.id,
-            "enabled": enabled,
-            "changed": changed,
-            "practiceSessionDatachannelUrl": url,
-        }
-
-    def rotate(self, meeting_id: str, channel: str) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        url = self.model.rotate(m, channel)
-        for p in m.participants.values():
-            if p.phase == Phase.JOINED:
-                self.push_locus(m, p)
-        rotation = m.rotations[channel]
-        return {"meetingId": m.id, "channel": channel, "datachannelUrl": url, "rotation": rotation}
-
-    def mark_tokens(self, meeting_id: str, action: str, token_type: str | None) -> dict[str, Any]:
-        m = self.meeting(meeting_id)
-        count = self.model.mark_tokens(m, action, token_type)
-        return {"meetingId": m.id, "action": action, "tokenType": token_type, "tokens": count}
-
-    # -- captions ---------------------------------------------------------------------------
-
-    def set_captions(self, meeting_id: str, enabled: bool) -> dict[str, Any]:
-        """The host turns captions on or off: the locus says so to everyone."""
-        m = self.meeting(meeting_id, live=True)
-        changed = self.model.set_captions(m, enabled)
-        if changed:
-            self.push_all(m)
-        return {"meetingId": m.id, "enabled": enabled, "changed": changed}
+    # -- captions (the participant side) ------------------------------------------------
 
     def controls(self, meeting_id: str, user_token: str, caption: bool | None) -> dict[str, Any]:
         """`PUT {locusUrl}/controls/` by a participant; answers its locus (with baseSequence:
@@ -429,53 +305,21 @@ class SimEngine:
             return {"locus": locus}
         return {"locus": render_locus(self.model, m, p)}
 
-    # -- transcription --------------------------------------------------------------------
-
-    def set_transcription(self, meeting_id: str, per_second: float) -> dict[str, Any]:
-        m = self.meeting(meeting_id, live=True)
-        self._stop_ticker(m.id)
-        m.transcription_per_second = per_second
-        if per_second > 0:
-            clock = self._clocks.setdefault(m.id, TranscriptClock())
-            ticker = run_ticker(per_second, clock, partial(self._relay_transcript, m.id))
-            task = asyncio.get_running_loop().create_task(ticker)
-            self._tickers[m.id] = task
-        self.model.touch()
-        return {"meetingId": m.id, "perSecond": per_second}
-
-    def _stop_ticker(self, meeting_id: str) -> None:
-        task = self._tickers.pop(meeting_id, None)
-        if task is not None:
-            task.cancel()
+    # -- voicea ----------------------------------------------------------------------------
 
     def announce(self, link: SocketLink) -> None:
-        """voicea's answer to a client's `client.annc` publishRequest (SDK `voicea.ts`)."""
-        link.push(announce_data(), headers={"from": VOICEA_FROM})
+        self.voicea.announce(link)
 
     def _relay_transcript(self, meeting_id: str, payload: dict[str, Any]) -> None:
-        """One transcript to every socket of the meeting subscribed to transcription, while
-        the meeting's captions are on (PROTOCOL.md section 5 [ours])."""
-        m = self.model.meetings.get(meeting_id)
-        if m is None or not m.captions:
-            return
-        data = relay_data(payload)
-        for record in list(self.model.sockets.values()):
-            if (
-                record.meeting_id == meeting_id
-                and record.channel in ("default", "practice")
-                and "transcription" in record.subscriptions
-            ):
-                link = self.links.get(record.id)
-                if link is not None:
-                    link.push(data, headers={"from": VOICEA_FROM})
+        """bench/_simproc.py relays through this at its own rate."""
+        self.voicea.relay(meeting_id, payload)
 
     # -- shutdown -------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
         self.stopping = True
         self.faults.stopping.set()
-        for meeting_id in list(self._tickers):
-            self._stop_ticker(meeting_id)
+        self.voicea.stop_all()
         for handle in [*self._lobby_timers.values(), *self._drains.values()]:
             handle.cancel()
         self._lobby_timers.clear()

@@ -119,7 +119,7 @@ async def test_transcription_flows_only_while_captions_are_on(sim, ctl, guest_fa
     assert (await ctl.state("L1"))["transcriptionPerSecond"] == 20  # set at creation
     # captions off: the ticker runs, nothing is relayed. Wait for a few ticks, then a pong
     # (queued after anything those ticks sent) proves no relay went out.
-    ticks = sim.engine._clocks["L1"]
+    ticks = sim.engine.voicea.clocks["L1"]
     start = ticks.index
     await sim.wait_for(lambda s: ticks.index >= start + 3)
     await ws.send('{"id": "mark", "type": "ping"}')
