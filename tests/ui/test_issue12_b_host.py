@@ -192,7 +192,7 @@ async def test_expire_explains_the_next_registration_and_rotate_forces_one(
         host.buttons["Expire"].click()
         await ui.until(lambda: host.force.isEnabled(), 5, "the note after Expire")
         assert "next registration" in host.token_note.text()
-        assert "Rotate now" in host.token_note.text()
+        assert "Rotate now forces one" in host.token_note.text()
         registrations = ui.snap.channels[DEFAULT].registrations
         host.force.click()
         await ui.until(lambda: ui.logged("host: rotate the default URL"), 5, "rotate logged")

@@ -123,3 +123,15 @@ def test_latency_csv_has_status_meeting_generation_sorted_by_time(
         "generation": "2",
     }
     assert rows[1]["status"] == "" and rows[1]["series"] == "default"
+
+
+def test_a_label_at_the_right_edge_flips_to_the_left_of_its_line(qapp: Any) -> None:
+    panel = LatencyPanel()
+    panel.resize(800, 400)
+    _, rtt_plot, _ = panel.ensure_plots()
+    now = time.time()
+    rtt_plot.setXRange(now - 60, now, padding=0)
+    panel.add_marker(now - 30, "fault token 503", INJECT_COLOR)  # room on its right
+    panel.add_marker(now - 0.5, "expire tokens", INJECT_COLOR)  # none: at "now"
+    panel.place_labels()
+    assert [m.text.anchor.x() for m in panel.markers] == [0.0, 1.0]

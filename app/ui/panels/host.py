@@ -148,6 +148,8 @@ class HostPanel(QWidget):
         )
         self.rate.setSuffix(" /s")
         self.rate.setToolTip("the simulator's rate (read back every few seconds)")
+        self._rate_edited = False  # typed but not applied: the read-back leaves it alone
+        self.rate.valueChanged.connect(self._rate_changed)
         grid.addWidget(QLabel("Transcription"), r, 0)
         grid.addWidget(self.rate, r, 1)
         self._add(grid, "Set rate", lambda m, p: self._rate_call(m), pos=(r, 2))
@@ -301,15 +303,17 @@ class HostPanel(QWidget):
         count = answer.get("tokens") if isinstance(answer, dict) else None
         past = "expired" if action == "expire" else "revoked"
         what = f"{count} token{'s' if count != 1 else ''}" if count is not None else "tokens"
-        text = (
-            f"{what} {past}: nothing shows until the client's next registration "
-            "(reconnect, rotate, refresh). Rotate now to force one."
-        )
+        text = f"{what} {past}: seen at the next registration. Rotate now forces one."
         self.token_note.setText(text)
         self.token_note.setToolTip(text)
         self.force.setEnabled(True)
 
+    def _rate_changed(self) -> None:
+        if self.rate.hasFocus():  # the user, not the read-back
+            self._rate_edited = True
+
     def _rate_call(self, meeting: str) -> tuple[str, SimCall]:
+        self._rate_edited = False
         rate = self.rate.value()
         return f"transcription {rate:g}/s", lambda s: s.transcription(meeting, rate)
 
@@ -404,7 +408,7 @@ class HostPanel(QWidget):
         self.summary.setText(text)
         self.summary.setToolTip(text)
         rate = state.get("transcriptionPerSecond")
-        if isinstance(rate, int | float) and not self.rate.hasFocus():
+        if isinstance(rate, int | float) and not self.rate.hasFocus() and not self._rate_edited:
             self.rate.setValue(float(rate))  # the simulator's real rate, not a default
         self.faults.show_rows(active_faults(faults, state, meeting or state.get("meetingId")))
 

@@ -11,16 +11,15 @@ paint (or when first needed), so start-up shows the window without waiting for t
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPaintEvent, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,11 +35,19 @@ from app.core.events import CoreEvent, EventKind, MeetingSnapshot
 from app.ui.frames import frames
 from app.ui.panels.latency_export import Sample, SampleLog
 from app.ui.panels.latency_marks import LabelRows, short_label
+from app.ui.panels.latency_parts import (
+    MIN_SPAN,
+    Placeholder,
+    Series,
+    follow_x_range,
+    make_plot,
+    nice_ceiling,
+    numpy_max,
+)
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
 
-    from app.ui.ring import Ring
 
 RTT_COLORS = {"device": "#8a8a8a", "default": "#3b82f6", "practice": "#e8710a"}
 HTTP_COLORS = {
@@ -53,54 +60,9 @@ HTTP_COLORS = {
 WINDOWS = (("last 1 min", 60.0), ("last 5 min", 300.0), ("last 15 min", 900.0), ("all", 0.0))
 MAX_MARKERS = 60
 FRAME_MS = 200  # at most 5 redraws a second: enough for samples that come every 0.25 s+
-MIN_SPAN = 30.0  # seconds: a wall-clock axis with fewer than that reads badly
-X_STEPS = 20  # follow moves the time axis in steps of 1/20 of the window...
-MIN_X_STEP = 5.0  # ...and never more often than every 5 s (an axis redraw costs ~5 ms)
 BUILD_FALLBACK_MS = 1500  # build the plots by then even if the panel was never painted
 INJECT_COLOR = "#bf8700"  # a host action that changes the network or the tokens
 CLEAR_COLOR = "#6e7781"
-MAX_BREAKS = 1000
-
-
-class _Series:
-    def __init__(self, name: str, color: str, symbols: bool, cap: int) -> None:
-        from app.ui.ring import Ring  # numpy: only once samples arrive
-
-        self.name = name
-        self.ring: Ring = Ring(cap)
-        self.color = color
-        self.symbols = symbols
-        self.curve: pg.PlotDataItem | None = None  # once the plots exist
-        self.dirty = False
-        self.breaks: deque[float] = deque(maxlen=MAX_BREAKS)  # drops: no line across them
-
-    def attach(self, plot: pg.PlotItem) -> None:
-        import pyqtgraph as pg
-
-        # HTTP calls are points: calls minutes apart joined by a line would read as a ramp
-        self.curve = plot.plot(
-            name=self.name,
-            pen=None if self.symbols else pg.mkPen(self.color, width=1.5),
-            symbol="o" if self.symbols else None,
-            symbolSize=6,
-            symbolBrush=self.color,
-            symbolPen=None,
-            connect="finite",
-        )
-        self.dirty = True
-
-    def data(self) -> tuple[Any, Any]:
-        """The ring, with a NaN at every drop so the line breaks over the outage."""
-        import numpy as np
-
-        x, y = self.ring.arrays()
-        while self.breaks and x.size and self.breaks[0] < x[0]:
-            self.breaks.popleft()  # older than anything held
-        if not self.breaks or not x.size:
-            return x, y
-        walls = np.fromiter(self.breaks, dtype=np.float64)
-        idx = np.searchsorted(x, walls)
-        return np.insert(x, idx, walls), np.insert(y, idx, np.nan)
 
 
 @dataclass
@@ -110,41 +72,15 @@ class _Marker:
     text: pg.TextItem
     label: str = ""  # the whole text (the plot may show it shortened)
     row: int = 0  # label row, from the top
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above `value` (and above 0)."""
-    if value <= 0 or not math.isfinite(value):
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    for m in (1.0, 2.0, 5.0, 10.0):
-        if m * power >= value:
-            return m * power
-    return 10.0 * power
-
-
-def follow_x_range(first: float, last: float, now: float, span: float) -> tuple[float, float]:
-    """The x range "follow" shows: stepped, so it changes every few seconds, not per frame.
-
-    span 0 means "all": from the first to the last sample (recorded sessions lie in the past);
-    otherwise the last `span` seconds up to now, but never minutes of empty axis before the
-    first sample.
-    """
-    newest = last if not span else now
-    width = span or max(last - first, MIN_SPAN)
-    step = max(width / X_STEPS, MIN_X_STEP)
-    end = (math.floor(newest / step) + 1) * step  # the newest sample sits in the last step
-    start = end - width if span else math.floor(first / step) * step
-    start = min(max(start, math.floor(first / step) * step), end - MIN_SPAN)
-    return start, end
+    left: bool = False  # the label's side of the line (flipped at the plot's edges)
 
 
 class LatencyPanel(QWidget):
     def __init__(self, capacity: int = 20_000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.capacity = capacity
-        self.rtt: dict[str, _Series] = {}
-        self.http: dict[str, _Series] = {}
+        self.rtt: dict[str, Series] = {}
+        self.http: dict[str, Series] = {}
         self.markers: deque[_Marker] = deque()
         self._dropped: set[str] = set()
         self._dirty = False
@@ -155,6 +91,7 @@ class LatencyPanel(QWidget):
         self.meeting: str | None = None  # the meeting samples belong to (set_snapshot)
         self._rows = LabelRows()
         self._cursor: tuple[pg.InfiniteLine, pg.InfiniteLine] | None = None  # review
+        self._labels_at: tuple[float, float] | None = None  # x range the labels were placed for
         self._plots: tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem] | None = None
 
         self.window_box = QComboBox()
@@ -176,7 +113,7 @@ class LatencyPanel(QWidget):
         top.addWidget(self.window_box)
         top.addWidget(self.follow)
         # until the plots are built: a plain label, painted with the window's first frame
-        self.placeholder = _Placeholder(self._build_soon)
+        self.placeholder = Placeholder(self._build_soon)
         self._stack = QStackedLayout()
         self._stack.addWidget(self.placeholder)
         lay = QVBoxLayout(self)
@@ -223,8 +160,8 @@ class LatencyPanel(QWidget):
 
         self._fallback.stop()
         view = pg.GraphicsLayoutWidget()
-        rtt_plot = _make_plot(view, "ping RTT (ms)", 0)
-        http_plot = _make_plot(view, "HTTP (ms)", 1)
+        rtt_plot = make_plot(view, "ping RTT (ms)", 0)
+        http_plot = make_plot(view, "HTTP (ms)", 1)
         http_plot.setXLink(rtt_plot)
         # one time scale for both: its labels under the lower plot only (the upper keeps
         # its grid); half the text to lay out each time the range steps
@@ -302,7 +239,7 @@ class LatencyPanel(QWidget):
         s = self.rtt.get(channel)
         if s is None:
             color = RTT_COLORS.get(channel, "#8a8a8a")
-            s = self.rtt[channel] = _Series(channel, color, False, self.capacity)
+            s = self.rtt[channel] = Series(channel, color, False, self.capacity)
             if self._plots is not None:
                 s.attach(self._plots[1])
         s.ring.append(wall, value)
@@ -312,7 +249,7 @@ class LatencyPanel(QWidget):
         s = self.http.get(what)
         if s is None:
             color = HTTP_COLORS.get(what, "#6e7781")
-            s = self.http[what] = _Series(what, color, True, self.capacity)
+            s = self.http[what] = Series(what, color, True, self.capacity)
             if self._plots is not None:
                 s.attach(self._plots[2])
         s.ring.append(wall, value)
@@ -339,7 +276,8 @@ class LatencyPanel(QWidget):
         http_plot.addItem(lines[1])
         rtt_plot.addItem(text, ignoreBounds=True)
         text.setPos(wall, self._marker_top or rtt_plot.viewRange()[1][1])
-        self.markers.append(_Marker(wall, lines, text, label, row))
+        self.markers.append(_Marker(wall, lines, text, label, row, left))
+        self._labels_at = None  # place the labels again at the next redraw
         while len(self.markers) > MAX_MARKERS:  # bounded: old markers go
             old = self.markers.popleft()
             rtt_plot.removeItem(old.lines[0])
@@ -375,6 +313,27 @@ class LatencyPanel(QWidget):
             self._marker_top = top
             for m in self.markers:
                 m.text.setPos(m.wall, top)
+        self.place_labels()
+
+    def place_labels(self) -> None:
+        """A label that would run off the plot's edge goes to the other side of its line
+        (a marker at "now" has no room on its right)."""
+        if self._plots is None or not self.markers:
+            return
+        vb = self._plots[1].getViewBox()
+        x0, x1 = vb.viewRange()[0]
+        if self._labels_at == (x0, x1):
+            return
+        self._labels_at = (x0, x1)
+        per_px = (x1 - x0) / max(vb.width(), 1.0)
+        for m in self.markers:
+            width = m.text.textItem.boundingRect().width() * per_px
+            left = m.left
+            if not left and m.wall + width > x1:
+                left = True
+            elif left and m.wall - width < x0:
+                left = False
+            m.text.setAnchor((1.0 if left else 0.0, -float(m.row)))
 
     def _follow_newest(self) -> None:
         _, rtt_plot, http_plot = self.ensure_plots()
@@ -487,44 +446,3 @@ class LatencyPanel(QWidget):
                 ax = plot.getAxis(axis)
                 ax.setPen(fg)
                 ax.setTextPen(fg)
-
-
-def _make_plot(view: pg.GraphicsLayoutWidget, title: str, row: int) -> pg.PlotItem:
-    import pyqtgraph as pg
-    from PySide6.QtWidgets import QGraphicsItem
-
-    plot = view.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
-    plot.setLabel("left", title)
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setClipToView(True)
-    plot.setDownsampling(auto=True, mode="peak")
-    plot.setMenuEnabled(False)
-    for axis in ("left", "bottom"):
-        # replaying an axis's picture (text, grid) costs ~3 ms a frame; as a cached pixmap
-        # it is a blit, redrawn only when the axis itself changes
-        plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    return plot
-
-
-class _Placeholder(QLabel):
-    """Stands where the plots will be; its first paint starts building them."""
-
-    def __init__(self, on_painted: Any) -> None:
-        super().__init__("latency plots load…")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setEnabled(False)  # greyed: nothing to interact with yet
-        self._on_painted = on_painted
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self._on_painted is not None:
-            callback, self._on_painted = self._on_painted, None
-            callback()
-
-
-def numpy_max(values: Any) -> float:
-    """The largest finite value (drops put NaN gaps into the drawn data), 0 if none."""
-    import numpy as np
-
-    finite = values[np.isfinite(values)]
-    return float(finite.max()) if finite.size else 0.0
