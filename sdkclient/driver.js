@@ -65,7 +65,22 @@ function sdkVersions(sdkDir) {
   return {base, sdkVersion: version('@webex/plugin-meetings'), coreVersion: version('@webex/webex-core')};
 }
 
+// leave + unregister normally take milliseconds; a server that stopped answering must not
+// keep the process alive
+const QUIT_DEADLINE_MS = 8000;
+
+function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+let finished = false;
 function finish(code) {
+  if (finished) return;
+  finished = true;
   emit('exit', {code});
   // let stdout drain before leaving
   process.stdout.write('', () => process.exit(code));
@@ -141,7 +156,7 @@ async function main() {
           break;
         case 'quit':
           quitting = true;
-          data = await session.quit();
+          data = await withDeadline(session.quit(), QUIT_DEADLINE_MS, 'quit');
           break;
         default:
           throw new Error(`unknown command ${JSON.stringify(cmd)}`);
@@ -150,7 +165,7 @@ async function main() {
     } catch (error) {
       emit('result', {id, cmd, ok: false, error: errorText(error)});
     }
-    if (quitting) finish(0);
+    if (cmd === 'quit') finish(0);
   };
 
   const rl = readline.createInterface({input: process.stdin, crlfDelay: Infinity});
@@ -167,8 +182,9 @@ async function main() {
       emit('error', {kind: 'command', message: 'a command is an object with "cmd"'});
       return;
     }
-    // `state` answers at once; the others run one after another, in order
-    if (msg.cmd === 'state') {
+    // `state` and `quit` act at once (quit must not wait behind a command that hangs, such
+    // as a start whose device socket never opens); the others run one after another
+    if (msg.cmd === 'state' || msg.cmd === 'quit') {
       run(msg);
       return;
     }
@@ -178,8 +194,7 @@ async function main() {
     // stdin closed: the adapter is gone; leave and unregister like quit
     if (quitting) return;
     quitting = true;
-    queue
-      .then(() => session.quit())
+    withDeadline(session.quit(), QUIT_DEADLINE_MS, 'quit')
       .catch((error) => emit('error', {kind: 'command', message: `quit on stdin close: ${errorText(error)}`}))
       .then(() => finish(0));
   });

@@ -21,7 +21,12 @@ function localConfig(server, {automaticLLM = true} = {}) {
       // the AuthInterceptor adds `authorization` only for allowed hosts
       allowedDomains: [url.host, url.hostname],
     },
+    // what the `webex` package's own config adds when an app calls Webex.init (it is not
+    // installed here: require('webex') fails in Node): an ephemeral device (ttl in the
+    // registration body, multipleConnections=true on the device socket)
     device: {
+      validateDomains: true,
+      ephemeral: true,
       // used until the catalog is in (device, metrics, support and user plugins' defaults)
       preDiscoveryServices: {
         hydra,
@@ -35,6 +40,7 @@ function localConfig(server, {automaticLLM = true} = {}) {
       },
     },
     credentials: {
+      clientType: 'confidential',
       idbroker: {url: `${base}/idbroker`},
       identity: {url: `${base}/identity`},
     },
