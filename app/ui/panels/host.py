@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 
 from app.core.locus import DEFAULT_TOKEN, PRACTICE_TOKEN
 from app.ui.panels.faults import ActiveFault, ActiveFaultsList, FaultForm, active_faults
+from app.ui.panels.host_summary import describe_state, short_channel, short_token
 from app.ui.panels.sim_calls import describe_fault, list_faults, set_captions, set_features
 from app.ui.session import Session
 
 SimCall = Callable[[Any], Awaitable[Any]]
 SUMMARY_LINES = 4  # the server summary's fixed height, in lines
-MAX_LISTED = 3  # participants named in the summary; the rest are counted
 
 
 def _combo(name: str, items: list[tuple[str, Any]]) -> QComboBox:
@@ -296,7 +296,7 @@ class HostPanel(QWidget):
         return (
             f"{action} {which} tokens",
             lambda s: s.tokens(meeting, action, token_type),
-            {"mark": f"{action} {_short_token(token_type)}", "tokenType": token_type},
+            {"mark": f"{action} {short_token(token_type)}", "tokenType": token_type},
         )
 
     def _token_note(self, action: str, answer: Any) -> None:
@@ -344,10 +344,10 @@ class HostPanel(QWidget):
         words = {"reset": "server reset", "halfopen": "server half-open", "shutdown": "drain"}
         if action == "latency":
             what = f"socket latency {channel} +{kw['ms']} ms"
-            mark = f"+{kw['ms']}ms {_short_channel(channel)}"
+            mark = f"+{kw['ms']}ms {short_channel(channel)}"
         else:
             what = f"{words.get(action, action)} {channel} socket"
-            mark = f"{words.get(action, action)} {_short_channel(channel)}"
+            mark = f"{words.get(action, action)} {short_channel(channel)}"
         return (
             what,
             lambda s: s.socket(meeting, channel, action, participant_id=pid, **kw),
@@ -411,44 +411,3 @@ class HostPanel(QWidget):
         if isinstance(rate, int | float) and not self.rate.hasFocus() and not self._rate_edited:
             self.rate.setValue(float(rate))  # the simulator's real rate, not a default
         self.faults.show_rows(active_faults(faults, state, meeting or state.get("meetingId")))
-
-
-def _short_channel(channel: str) -> str:
-    return {"default": "def", "practice": "prac", "device": "dev"}.get(channel, channel)
-
-
-def _short_token(token_type: str | None) -> str:
-    if token_type is None:
-        return "tokens"
-    return "prac token" if token_type == PRACTICE_TOKEN else "def token"
-
-
-def describe_state(state: dict[str, Any], participant_id: str | None = None) -> str:
-    """The simulator's view in a few lines: the meeting, then us (or the first present), a
-    couple of others; the rest counted, never listed (the list must not grow with every
-    participant the meeting has seen)."""
-    practice = "on" if (state.get("practiceSession") or {}).get("enabled") else "off"
-    rate = float(state.get("transcriptionPerSecond") or 0.0)
-    lines = [
-        f"<b>server:</b> meeting {state.get('meetingId')} · practice session {practice} · "
-        f"transcription {rate:g}/s"
-    ]
-    everyone = list(state.get("participants") or [])
-    present = [p for p in everyone if p.get("phase") != "left"]
-    present.sort(key=lambda p: p.get("participantId") != participant_id)  # us first
-    for p in present[:MAX_LISTED]:
-        socks = []
-        for ch, info in (p.get("channels") or {}).items():
-            live = info.get("sockets") or []
-            if live:
-                subs = ",".join(sorted({s for k in live for s in k.get("subscriptions", [])}))
-                socks.append(f"{ch}×{len(live)}" + (f" [{subs}]" if subs else ""))
-        you = " (you)" if p.get("participantId") == participant_id else ""
-        lines.append(
-            f"{p.get('displayName')}{you}: {p.get('phase')}, "
-            f"{'/'.join(p.get('roles') or [])}; sockets {' '.join(socks) or 'none'}"
-        )
-    more, gone = len(present) - min(len(present), MAX_LISTED), len(everyone) - len(present)
-    if more or gone:
-        lines.append(f"+{more} more present · {gone} left")
-    return "<br>".join(lines)
