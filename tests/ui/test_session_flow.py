@@ -130,7 +130,7 @@ async def test_expired_tokens_401_refresh_retry_in_the_log(qsettings: QSettings)
         h = ui.w.host
         h.token_type.setCurrentIndex(0)  # all tokens
         h.buttons["Expire"].click()
-        await ui.until(lambda: ui.logged("host: expire tokens"), 5)
+        await ui.until(lambda: ui.logged("host: expire all tokens"), 5)
         # a drop alone reconnects to the same webSocketUrl (PROTOCOL.md s. 4): no registration,
         # so the dead token is not noticed yet
         reconnects = ui.snap.channel(DEFAULT).reconnects
