@@ -392,8 +392,15 @@ class SdkClient:
 
         async def run() -> None:
             result = await self._call("reconnect", channel=name.value)
+            error = str(result.get("error") or "")
+            if not result.get("ok") and "socket to reconnect" in error:
+                raise UnsupportedCommand(  # the driver's sessions.js: a socket mercury dropped
+                    Command.RECONNECT,
+                    "the SDK keeps no socket once it closed one for good, and has no call to "
+                    f"open it again ({error})",
+                )
             if not result.get("ok"):
-                raise CommandError(f"reconnect {name.value}: {result.get('error')}")
+                raise CommandError(f"reconnect {name.value}: {error}")
 
         return self._spawn(run(), f"reconnect {name.value}")
 

@@ -66,6 +66,8 @@ SDK_CAPABILITIES = Capabilities(
     unknown_events={
         EventKind.SUBSCRIBE_FAILED.value: "the SDK swallows a failed subscription send",
         EventKind.RETRY.value: "mercury's retry schedule is internal to the SDK",
+        EventKind.RTT.value: "the SDK pings on its own schedule (mercury pingInterval 15 s), "
+        "not the scenario profile's: a count of round trips within its deadline says nothing",
         EventKind.SEQ_GAP.value: "the SDK does not report sequence gaps",
         EventKind.BAD_INPUT.value: "the SDK does not report frames it dropped",
         EventKind.LOCUS.value: "the SDK parses loci internally",
@@ -573,6 +575,8 @@ class SdkTranslator:
         name = _channel(d) or ChannelName.DEFAULT
         kind = TOKEN_OF_CHANNEL.get(name.value, DEFAULT_TOKEN)
         source = TOKEN_SOURCES.get(str(d.get("source")), _str(d.get("source")))
+        if source == "fetched" and self._s.tokens[kind].source is not None:
+            source = "refreshed"  # as the core says it: a fetch that replaced a held token
         masked = _str(d.get("masked")) or "-"
         exp = d.get("exp")
         exp = float(exp) if isinstance(exp, int | float) else None

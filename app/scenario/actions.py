@@ -12,6 +12,7 @@ import json
 from collections.abc import Awaitable
 from typing import Any
 
+from app.clients.interface import UnsupportedCommand
 from app.core.channel import CommandError
 from app.core.meeting import JoinError
 from app.core.tokens import TokenError
@@ -24,10 +25,16 @@ class StepError(Exception):
     """A step that could not be done; the message says why."""
 
 
+class NotPossible(StepError):
+    """This client cannot do the step at all (app/clients capabilities): not judged."""
+
+
 async def perform(step: m.Step, ctx: RunContext) -> str:
     """Do `step`; return a short note of what happened (for the report)."""
     try:
         return await _dispatch(step, ctx)
+    except UnsupportedCommand as exc:
+        raise NotPossible(str(exc)) from None
     except (CommandError, JoinError, TokenError) as exc:
         raise StepError(str(exc)) from None
     except SimControlError as exc:
@@ -58,7 +65,13 @@ async def _dispatch(step: m.Step, ctx: RunContext) -> str:
     if isinstance(step, m.Fault):
         ctx.faults_set = True
         answer = await ctx.host.fault(
-            step.endpoint, step.mode, step.delay_ms, step.status, step.count, step.body
+            step.endpoint,
+            step.mode,
+            step.delay_ms,
+            step.status,
+            step.count,
+            step.body,
+            retry_after=step.retry_after,
         )
         return _short(answer)
     if isinstance(step, m.ClearFaults):
@@ -112,6 +125,10 @@ async def _host(step: m.Host, ctx: RunContext) -> dict[str, Any]:
         return await host.transcription(meeting, a["per_second"])
     if step.action == "end":
         return await host.end_meeting(meeting)
+    if step.action == "captions":
+        return await host.captions(meeting, a["enabled"])
+    if step.action == "features":
+        return await host.features(a["jwt_token"])
     raise StepError(f"unknown host action {step.action!r}")
 
 

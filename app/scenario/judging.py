@@ -91,11 +91,14 @@ def _filter(f: m.EventFilter, caps: Capabilities) -> tuple[str | None, m.EventFi
     if why:
         return f"events of kind {f.kind!r}: {why}", None
     unknown = [k for k in f.data if caps.event_unknown(f.kind, (k,))]
-    if not unknown:
+    wording = caps.wording if f.summary is not None else None  # summaries are dcmon's words
+    if not unknown and not wording:
         return None, f
-    reasons = "; ".join(f"{f.kind}.{k}: {caps.event_unknown(f.kind, (k,))}" for k in unknown)
+    reasons = [f"{f.kind}.{k}: {caps.event_unknown(f.kind, (k,))}" for k in unknown]
+    if wording:
+        reasons.append(f"summary {f.summary!r}: {wording}")
     kept = {k: v for k, v in f.data.items() if k not in unknown}
-    return reasons, replace(f, data=kept)
+    return "; ".join(reasons), replace(f, data=kept, summary=None if wording else f.summary)
 
 
 def _pluck(path: m.Path, kind: str | None, caps: Capabilities) -> str | None:

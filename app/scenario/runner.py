@@ -28,7 +28,7 @@ from app.core.settings import Settings, profile
 from app.core.watch import Watch
 from app.scenario import model as m
 from app.scenario.actionlog import ActionSink, LoggedClient, LoggedSim
-from app.scenario.actions import StepError, perform
+from app.scenario.actions import NotPossible, StepError, perform
 from app.scenario.conditions import condition_for
 from app.scenario.context import RunContext
 from app.scenario.judging import judge
@@ -286,6 +286,8 @@ async def _run_step(
         return done(Status.PASSED, await _perform(step, ctx, stop))
     except Interrupted:
         return done(Status.INTERRUPTED, "interrupted while running")
+    except NotPossible as exc:  # the client cannot do it at all (only found out when asked)
+        return done(Status.NOT_JUDGED, f"not judged for {ctx.client.label}: {exc}")
     except StepError as exc:
         return done(Status.ERROR, f"{exc}\nlast snapshot: {summarize(ctx.client.snapshot)}")
     except Exception as exc:  # a step must never take the runner (or the window) down
