@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QAbstractScrollArea, QDockWidget, QFrame, QMainWindow, QScrollArea
 
 LAYOUT_VERSION = 2  # 1 was the fixed 1500x980 layout: never restored into the new one
 PREFERRED = QSize(2560, 1440)  # a monitor tool: all of a laptop or a 1080p screen
@@ -72,10 +72,29 @@ def place_docks(window: QMainWindow, docks: dict[str, QDockWidget], width: int) 
     else:
         # a laptop: the event log's filters and buttons need the whole bottom width
         window.tabifyDockWidget(docks["Latency"], docks["Captions"])
-        docks["Latency"].raise_()
+    adopt_extras(window, docks, width)
     for title in HIDDEN_BY_DEFAULT:
         if title in docks:
             docks[title].hide()
+
+
+def adopt_extras(window: QMainWindow, docks: dict[str, QDockWidget], width: int) -> None:
+    """Docks other modules register (Incidents, ...): a tab behind the captions, their
+    content scrolling, so a tall panel never makes the window taller than a laptop screen."""
+    known = {title for title, _ in PLACES} | set(HIDDEN_BY_DEFAULT)
+    for title, dock in docks.items():
+        if title in known:
+            continue
+        body = dock.widget()
+        if body is not None and not isinstance(body, QAbstractScrollArea):
+            scroll = QScrollArea(objectName=f"scroll_{dock.objectName()}", widgetResizable=True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            dock.setWidget(scroll)
+            scroll.setWidget(body)
+        dock.setFloating(False)
+        window.addDockWidget(B, dock)
+        window.tabifyDockWidget(docks["Captions"], dock)
+    docks["Latency" if width < WIDE else "Captions"].raise_()
 
 
 def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:

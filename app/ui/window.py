@@ -177,6 +177,9 @@ class MainWindow(QMainWindow):
     def _first_layout(self) -> None:
         if self._default_state is not None:
             return
+        layout.adopt_extras(self, self.docks, self.width())  # docks added after __init__
+        if self._saved is None and not self.isMaximized():  # a tall late dock grew it
+            self.resize(layout.fit_size(layout.available(self), layout.frame_margins(self)))
         layout.size_docks(self, self.docks)
         self._default_state = self.saveState(LAYOUT_VERSION)
         if self._saved is not None:
@@ -253,8 +256,12 @@ def build_window(
     if "client_factory" not in session_kw:  # a caller's own factory (tests) wins
         selector = client_selector.ClientSelector(qsettings)
         session_kw["client_factory"] = selector.factory
+    from app.ui import incident_wiring  # issue 13: incidents, save as scenario, compare
+
+    actions = incident_wiring.log_factories(session_kw)  # commands become Actions
     session = Session(bridge, settings, user_token, **session_kw)
     window = MainWindow(session, qsettings, profile_label(settings))
+    incident_wiring.install(window, actions)
     if selector is not None:
         client_selector.install(window, selector)
     bridge.setParent(window)
