@@ -135,3 +135,20 @@ def test_a_label_at_the_right_edge_flips_to_the_left_of_its_line(qapp: Any) -> N
     panel.add_marker(now - 0.5, "expire tokens", INJECT_COLOR)  # none: at "now"
     panel.place_labels()
     assert [m.text.anchor.x() for m in panel.markers] == [0.0, 1.0]
+
+
+def test_a_client_side_half_open_from_a_card_is_marked_when_requested(qapp: Any) -> None:
+    panel = LatencyPanel()
+    now = time.time()
+    cmd = CoreEvent(
+        5,
+        1.0,
+        now,
+        1,
+        "default",
+        EventKind.COMMAND,
+        "client-side halfopen requested",
+        {"how": "halfopen"},
+    )
+    panel.on_event(cmd)  # as the core logs the card's Half-open
+    assert [m.label for m in panel.markers] == ["client halfopen default"]

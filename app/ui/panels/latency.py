@@ -234,6 +234,11 @@ class LatencyPanel(QWidget):
             mark = ev.data["mark"]
             color = CLEAR_COLOR if mark.startswith(("clear", "reset")) else INJECT_COLOR
             self.add_marker(ev.wall, mark, color, tip=ev.summary)
+        elif ev.kind is EventKind.COMMAND and isinstance(ev.data.get("how"), str):
+            # a client-side drop from a card (reset, half-open...): the injection itself
+            self.add_marker(
+                ev.wall, f"client {ev.data['how']} {ev.channel}", INJECT_COLOR, tip=ev.summary
+            )
 
     def add_rtt(self, channel: str, wall: float, value: float) -> None:
         s = self.rtt.get(channel)
