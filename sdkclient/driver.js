@@ -163,6 +163,7 @@ async function main() {
       }
       emit('result', {id, cmd, ok: true, ...(data ? {data} : {})});
     } catch (error) {
+      if (error && error.stack) process.stderr.write(`${scrub(String(error.stack))}\n`);
       emit('result', {id, cmd, ok: false, error: errorText(error)});
     }
     if (cmd === 'quit') finish(0);

@@ -95,13 +95,16 @@ class Session {
   // is reported as a `shim` line and named in README.md).
   async ensureCatalog() {
     const services = this.webex.internal.services;
+    let why;
     try {
+      // this also starts the SDK's own collection (initServiceCatalogs) if it has not run
       await services.waitForCatalog('postauth', CATALOG_WAIT_S);
       return;
     } catch (error) {
-      if (!services.initFailed) throw error;
+      why = errorText(error);
     }
-    emit('shim', {name: 'catalog', reason: 'the SDK could not read an org id from the token, so it never fetched its catalog; the driver calls services.updateServices() and marks the catalog ready'});
+    if (services._getCatalog().status.postauth.ready) return;
+    emit('shim', {name: 'catalog', reason: `the SDK did not collect its catalog (${why}); the driver calls services.updateServices() and marks the catalog ready`});
     await services.updateServices();
     services._getCatalog().isReady = true;
   }
@@ -225,7 +228,7 @@ class Session {
 
   async quit() {
     if (!this.webex) return {};
-    if (this.meeting && this.phaseOf(this.meeting) !== 'left') {
+    if (this.meeting && ['lobby', 'joined'].includes(this.phaseOf(this.meeting))) {
       try {
         await this.meeting.leave();
         this.reportPhase('left');

@@ -89,3 +89,35 @@ test('netguard preload reports and refuses a non-loopback connection', {timeout:
   assert.equal(line.host, '203.0.113.7');
   assert.equal(line.port, 443);
 });
+
+async function runDriver(args, input = '{"cmd": "quit"}\n') {
+  const child = spawn(process.execPath, ['-r', './netguard.js', 'driver.js', ...args], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe']});
+  const lines = [];
+  readline.createInterface({input: child.stdout}).on('line', (line) => lines.push(JSON.parse(line)));
+  child.stdin.end(input);
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  return {code, lines};
+}
+
+// --sdk DIR resolves every @webex package from DIR (here: a folder whose node_modules is this
+// install, as a local SDK build's would be), and a folder without one is refused up front.
+test('--sdk DIR loads the SDK from that folder', {timeout: 30000}, async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcmon-sdk-'));
+  try {
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    const ok = await runDriver(['--sdk', dir]);
+    assert.equal(ok.code, 0);
+    assert.equal(ok.lines[0].ev, 'ready');
+    assert.equal(ok.lines[0].sdkDir, dir);
+    assert.equal(ok.lines[0].sdkVersion, '3.12.0');
+    const bad = await runDriver(['--sdk', path.join(dir, 'nothing-here')]);
+    assert.equal(bad.code, 3);
+    assert.equal(bad.lines[0].ev, 'error');
+    assert.match(bad.lines[0].message, /no node_modules/);
+    assert.equal(bad.lines[bad.lines.length - 1].ev, 'exit');
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});

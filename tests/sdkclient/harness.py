@@ -218,6 +218,7 @@ def sdk_session(
     before_start: Callable[[Sim], None] | None = None,
     guarded: bool = True,
     wait_start: bool = True,
+    token: str = USER_TOKEN,
 ) -> Iterator[tuple[Sim, Driver, str]]:
     """A simulator with one meeting, a started driver; both stopped by PID afterwards.
 
@@ -238,9 +239,9 @@ def sdk_session(
         assert ready["sdkVersion"] == "3.12.0"
         assert ready["netguard"] is True
         if wait_start:
-            driver.run("start", server=sim.url, token=USER_TOKEN, timeout=60)
+            driver.run("start", server=sim.url, token=token, timeout=60)
         else:
-            driver.send("start", server=sim.url, token=USER_TOKEN)
+            driver.send("start", server=sim.url, token=token)
         yield sim, driver, created["meetingId"]
         if guarded:
             assert not driver.find("netguard"), "the SDK tried to leave loopback"

@@ -250,6 +250,17 @@ def test_token_refusal_is_refetched_and_retried() -> None:
         d.wait("online on the new URL", d.ev("socket.online", channel="default"), after=mark)
 
 
+def test_token_without_org_gets_the_catalog_shim_and_joins() -> None:
+    """A token webex-core reads no org id from (one section): the SDK never collects its
+    catalog; the driver's one run-time shim fetches it through the SDK and says so."""
+    with sdk_session(token="plain-user-token-0123456789") as (_sim, d, mid):
+        shim = d.find("shim")
+        assert [x["name"] for x in shim] == ["catalog"]
+        assert "1 sections" in shim[0]["reason"]
+        assert d.run("join", meeting=mid)["data"]["phase"] == "joined"
+        d.wait("default online", d.ev("socket.online", channel="default"))
+
+
 def test_netguard_catches_a_non_loopback_attempt() -> None:
     """A device answer naming a non-loopback socket host: the SDK tries it, the guard refuses
     and reports it, and the SDK carries on (retrying, as after any connection error)."""
