@@ -192,6 +192,9 @@ async def test_dialogs_start_in_the_last_folder(qsettings: QSettings, tmp_path: 
         assert dlg is not None
         assert any("Open session" in f for f in dlg.nameFilters())  # says where it reopens
         assert "CSV (*.csv)" in dlg.nameFilters()
+        dlg.selectNameFilter("CSV (*.csv)")
+        dlg.filterSelected.emit("CSV (*.csv)")  # what picking the CSV filter does
+        assert dlg.selectedFiles()[0].endswith("dcmon-events.csv")
         dlg.fileSelected.emit(str(folder / "x.jsonl"))  # what choosing a file does
         dlg.reject()
         await asyncio.sleep(0)  # let the export task start and end (a tiny log)

@@ -241,7 +241,7 @@ class EventLogPanel(QWidget):
                 ["JSON lines, reopens in File › Open session (*.jsonl)", "CSV (*.csv)"]
             )
             dlg.filterSelected.connect(
-                lambda f: dlg.setDefaultSuffix("csv" if "*.csv" in f else "jsonl")
+                lambda f: _export_kind(dlg, "csv" if "*.csv" in f else "jsonl")
             )
         else:
             dlg.setNameFilter("CSV (*.csv)")
@@ -318,6 +318,12 @@ class EventLogPanel(QWidget):
                     yield _csv_line([*(out.get(c, "") for c in CSV_COLUMNS[:-1]), data])
                 else:
                     yield json.dumps(redacted(ev), ensure_ascii=False) + "\n"
+
+
+def _export_kind(dlg: QFileDialog, ext: str) -> None:
+    """The filter chosen decides the format: the suggested name follows it."""
+    dlg.setDefaultSuffix(ext)
+    dlg.selectFile(f"dcmon-events.{ext}")
 
 
 CSV_COLUMNS = ("seq", "t", "wall", "generation", "channel", "kind", "summary", "data")
