@@ -48,6 +48,15 @@ CLOSE_GLOSSARY: tuple[tuple[str, str], ...] = (
     ("1005 (handshake)", "no status: refresh the device and retry"),
     ("other codes", "permanent: stay offline"),
 )
+LIVENESS_GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("last frame N s ago", "time since anything arrived on the socket"),
+    ("pong outstanding N s", "a ping went out and its pong has not come back yet"),
+    (
+        "half-open",
+        "the connection looks open but nothing gets through: the pong stays outstanding until "
+        "the pong timeout closes the socket",
+    ),
+)
 
 
 def about_text(backend: str) -> str:
@@ -81,6 +90,8 @@ def glossary_text() -> str:
         + table((s.value, text) for s, text in STATE_GLOSSARY.items())
         + "<h3>Close codes</h3>"
         + table(CLOSE_GLOSSARY)
+        + "<h3>Liveness (cards)</h3>"
+        + table(LIVENESS_GLOSSARY)
     )
 
 

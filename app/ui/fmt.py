@@ -135,12 +135,7 @@ def subscriptions_line(ch: ChannelSnapshot) -> str:
     """What this socket has: nothing when there is no socket (a confirmation belongs to the
     socket it came on)."""
     if ch.state not in SOCKET_OPEN:
-        wanted = ", ".join(ch.subscriptions)
-        return (
-            f"- (wants {wanted} once online)"
-            if wanted and ch.state is not ChannelState.OFFLINE
-            else "-"
-        )
+        return "-"
     if not ch.subscriptions and not ch.confirmed:
         return "-"
     parts = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -73,8 +74,11 @@ DEFAULT_DROP = CLOSE_CHOICES[0]
 
 def close_choice_label(code: int, reason: str) -> str:
     """'1001 “going away” → reconnect': the code, its reason and what the client does."""
-    d = classify_close(code, reason, online=True)
-    return f"{code} “{reason}” → {d.action.value}"
+    action = classify_close(code, reason, online=True).action.value
+    said = re.fullmatch(r"(.*) \((.*)\)", action)
+    if said and said.group(2) in reason:  # '4000 “replaced” → stay offline', said once
+        action = said.group(1)
+    return f"{code} “{reason}” → {action}"
 
 
 COUNTS = ("reconnects", "connects", "registrations")
