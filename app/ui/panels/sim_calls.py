@@ -63,7 +63,7 @@ async def clear_fault(sim: Any, endpoint: str) -> dict:
 
 
 def _again(view: dict[str, Any]) -> dict[str, Any]:
-    return fault_body(
+    body = fault_body(
         str(view.get("endpoint")),
         str(view.get("mode")),
         delay_ms=view.get("delayMs"),
@@ -72,6 +72,9 @@ def _again(view: dict[str, Any]) -> dict[str, Any]:
         retry_after=view.get("retryAfter"),
         body=view.get("body"),
     )
+    if body["mode"] == "error" and "retryAfter" in view:
+        body["retryAfter"] = view["retryAfter"]  # null too: a 503 without the header stays so
+    return body
 
 
 def describe_fault(f: dict[str, Any]) -> str:
