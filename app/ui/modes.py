@@ -16,6 +16,7 @@ from app.core.events import MeetingSnapshot
 
 PARTICIPANT_ACTIONS = ("Admit", "Lobby", "Promote", "Demote")
 _TIP = "_dcmon_tip"  # the control's own tooltip, kept while a reason is shown
+_STATE = "_dcmon_enabled"  # what set_enabled last applied
 
 
 def in_meeting(snap: MeetingSnapshot | None) -> bool:
@@ -28,8 +29,12 @@ def set_enabled(control: QAbstractButton | QAction, on: bool, why: str = "") -> 
     if own is None:
         own = control.toolTip() if isinstance(control, QAbstractButton) else ""
         control.setProperty(_TIP, own)
-    control.setEnabled(on)
     tip = own if on or not why else (f"{own}\n" if own else "") + f"Disabled: {why}"
+    state = f"{int(on)}{tip}"
+    if control.isEnabled() == on and control.property(_STATE) == state:
+        return  # called on every snapshot: no change, no signal, no repaint
+    control.setProperty(_STATE, state)
+    control.setEnabled(on)
     control.setToolTip(tip)
 
 

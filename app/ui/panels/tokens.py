@@ -44,7 +44,11 @@ class TokensPanel(QWidget):
         for col in (1, 5):  # the value and the result take the room there is
             self.grid.setColumnStretch(col, 1)
         for col, text in enumerate(HEADERS):
-            head = QLabel(f"<b>{text}</b>")
+            # the stretching columns' headers elide too, so the panel fits a narrow column
+            head = ElideLabel(text) if col in (1, 5) else QLabel(text)
+            bold = head.font()
+            bold.setBold(True)
+            head.setFont(bold)
             self.grid.addWidget(head, 0, col)
         for kind in TOKEN_TYPES:
             self._add_row(kind)
