@@ -35,6 +35,8 @@ HOST_ACTIONS = (
     "transcription",
     "end",
     "create",
+    "captions",  # the host turns captions on / off (POST /sim/meetings/{id}/captions)
+    "features",  # the device service's data-channel-with-jwt-token toggle (POST /sim/features)
 )
 ROLES = ("ATTENDEE", "PANELIST", "COHOST", "MODERATOR")
 STEP_TYPES = (
@@ -286,6 +288,10 @@ def _host(b: _Builder, f: Fields, i: int, note: str | None, s: m.Setup) -> m.Ste
             args["token_type"] = token_type
     elif action == "transcription":
         args["per_second"] = f.number("per_second", required=True, minimum=0)
+    elif action == "captions":
+        args["enabled"] = f.boolean("enabled", required=True)
+    elif action == "features":
+        args["jwt_token"] = f.boolean("jwt_token", required=True)
     elif action == "create":
         args.update(_create_args(f))
     return m.Host(
@@ -318,6 +324,7 @@ def _fault(b: _Builder, f: Fields, i: int, note: str | None, s: m.Setup) -> m.St
         status=f.integer("status", minimum=lowest, maximum=599),
         count=f.integer("count", minimum=1),
         body=f.string("body", required=mode == "body"),
+        retry_after=f.integer("retry_after", minimum=0, maximum=3600),
     )
 
 

@@ -198,6 +198,7 @@ class Fault(Step):
     status: int | None = None
     count: int | None = None
     body: str | None = None  # mode "body": the raw answer text
+    retry_after: int | None = None  # seconds for Retry-After (the simulator's 503 sends 1)
     type_name = "fault"
 
     def describe(self) -> str:
@@ -206,6 +207,7 @@ class Fault(Step):
             ("status", self.status),
             ("count", self.count),
             ("body", self.body),
+            ("retry_after", self.retry_after),
         )
         return " ".join(["fault", self.endpoint, self.mode, *extra])
 
