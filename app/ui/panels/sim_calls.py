@@ -1,8 +1,7 @@
-"""Host console calls beyond `SimControl`'s methods (PROTOCOL.md section 7), and the one-line
-descriptions the log shows for every host action: what was applied, with its parameters.
-
-`SimControl` has no method for the v2 controls yet; its `_call` sends any `/sim/` request
-and turns a refusal into `SimControlError`, so these go through it rather than a second client.
+"""Host console calls (PROTOCOL.md sections 6 and 7) in the shape the console needs, and
+the one-line descriptions the log shows for every host action: what was applied, with its
+parameters. Fault bodies go through `SimControl._call`: its `fault()` predates `retryAfter`
+and cannot send `retryAfter: null`.
 """
 
 from __future__ import annotations
@@ -11,11 +10,13 @@ from typing import Any
 
 
 async def set_features(sim: Any, jwt_token: bool) -> dict:
-    return await sim._call("POST", "/sim/features", {"data-channel-with-jwt-token": jwt_token})
+    """POST /sim/features {"data-channel-with-jwt-token": bool}."""
+    return await sim.features(jwt_token)
 
 
 async def set_captions(sim: Any, meeting_id: str, enabled: bool) -> dict:
-    return await sim._call("POST", f"/sim/meetings/{meeting_id}/captions", {"enabled": enabled})
+    """POST /sim/meetings/{id}/captions {enabled}: the host turns captions on or off."""
+    return await sim.captions(meeting_id, enabled)
 
 
 async def list_faults(sim: Any) -> list[dict[str, Any]]:
