@@ -198,6 +198,18 @@ class Driver:
         return self.proc.returncode
 
 
+def until(what: str, check: Callable[[], Any], timeout: float = 10, every: float = 0.05) -> Any:
+    """Poll `check` (the simulator's view, say) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
 def watch_window(seconds: float, check: Callable[[], None], every: float = 0.1) -> None:
     """Run `check` (which asserts) repeatedly for `seconds`: a "this must not happen" window.
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.sdkclient.harness import Driver, Sim, sdk_session, watch_window
+from tests.sdkclient.harness import Driver, Sim, sdk_session, until, watch_window
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,6 +30,11 @@ def _register(d: Driver, channel: str, after: int = 0) -> dict:
         ),
         after=after,
     )
+
+
+def _subscribed(sim: Sim, mid: str) -> bool:
+    sockets = sim.sockets(mid, "default")
+    return len(sockets) == 1 and "transcription" in sockets[0]["subscriptions"]
 
 
 def _online_default(sim: Sim, d: Driver, mid: str) -> dict:
@@ -57,8 +62,7 @@ def test_direct_join_gets_default_channel_and_captions_then_leaves() -> None:
         assert d.find("announce", channel="default")
         caption = _captions_flowing(sim, d, mid)
         assert caption["text"]
-        sockets = sim.sockets(mid, "default")
-        assert len(sockets) == 1 and "transcription" in sockets[0]["subscriptions"]
+        until("the subscription on the simulator", lambda: _subscribed(sim, mid))
 
         mark = d.mark()
         d.run("leave")
@@ -248,6 +252,34 @@ def test_token_refusal_is_refetched_and_retried() -> None:
         token_calls = [x for x in d.find("http", after=mark) if x.get("what") == "token"]
         assert [x["status"] for x in token_calls] == [200]
         d.wait("online on the new URL", d.ev("socket.online", channel="default"), after=mark)
+
+
+def test_reconnect_command_and_captions_off_on() -> None:
+    """`reconnect`: Mercury#disconnect (1000 "Done") + connect to the same URL, no new
+    registration and (3.12.0) no subscription; `captions` off then on subscribes again."""
+    with sdk_session() as (sim, d, mid):
+        first = _online_default(sim, d, mid)
+        d.wait("captions on", d.ev("captions", state="on"))
+        url = d.find("socket.opening", channel="default")[-1]["url"].split("?")[0]
+        mark = d.mark()
+        d.run("reconnect", channel="default")
+        closed = d.wait(
+            "closed", d.ev("socket.closed", channel="default", sid=first["sid"]), after=mark
+        )
+        assert (closed["code"], closed["reason"]) == (1000, "Done")
+        again = d.wait("online again", d.ev("socket.online", channel="default"), after=mark)
+        reopened = d.find("socket.opening", after=mark, channel="default")[0]
+        assert reopened["url"].split("?")[0] == url
+        assert not [x for x in d.find("http", after=mark) if x.get("what") == "register"]
+        assert not d.find("subscribe", after=mark)
+
+        toggle = d.mark()
+        assert d.run("captions", on=False)["data"]["state"] == "off"
+        d.run("captions", on=True)
+        sub = d.wait("subscribed again", d.ev("subscribe", channel="default"), after=toggle)
+        assert sub["sid"] == again["sid"]
+        d.wait("captions on again", d.ev("captions", state="on"), after=toggle)
+        until("the subscription on the simulator", lambda: _subscribed(sim, mid))
 
 
 def test_token_without_org_gets_the_catalog_shim_and_joins() -> None:
