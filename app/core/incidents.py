@@ -31,6 +31,7 @@ CAUSE_WINDOW = 90.0  # s: a half-open under the sdk profile takes up to ~30 s to
 CAUSE_LATE = 0.05  # s: clock slack (actions are stamped when called, before any effect)
 CAPTION_WINDOW = 30.0  # s: captions this recent before an incident mean it carried them
 SETTLE_AFTER = 10.0  # s after online without a caption: settled anyway
+GAP_FLOOR = 0.5  # s: a shorter silence is never a caption gap, whatever the cadence
 _GAP = re.compile(r"expected (\d+), got (\d+)")
 _QUIET = {"offline", "waiting"}  # not wanted (any more): a planned stop, not a disruption
 
@@ -349,7 +350,7 @@ class _Cadence:
 
 class CaptionGaps:
     """Per channel: a caption that comes after an unusual silence (more than three typical
-    intervals, and over a second) gives (seconds, ~captions lost); the Captions panel's
+    intervals, and over GAP_FLOOR) gives (seconds, ~captions lost); the Captions panel's
     gap marker."""
 
     def __init__(self) -> None:
@@ -359,7 +360,7 @@ class CaptionGaps:
         cadence = self._cadence.setdefault(channel, _Cadence())
         interval = cadence.interval
         gap = cadence.add(wall)
-        if gap is not None and interval and gap > max(3 * interval, 1.0):
+        if gap is not None and interval and gap > max(3 * interval, GAP_FLOOR):
             return gap, max(0, round(gap / interval) - 1)
         return None
 
@@ -529,7 +530,7 @@ class IncidentTracker:
             return  # a duplicate is not the next caption of the cadence
         last = cadence.last
         gap = cadence.add(wall)
-        if gap is not None and interval and last is not None and gap > max(3 * interval, 1.0):
+        if gap is not None and interval and last is not None and gap > max(3 * interval, GAP_FLOOR):
             audit["gaps"].append((last, wall, max(0, round(gap / interval) - 1)))
         for other in self._open.values():  # captions again: on whichever channel carries them
             if other.online is not None and other.first_caption is None:

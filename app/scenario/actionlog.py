@@ -77,13 +77,20 @@ class _Logged:
         self._sink = sink
         self._name_args = name_args
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() sees the real object's class
+        return type(self._inner)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
         if not callable(attr) or name.startswith("_"):
             return attr
+        target = self._inner  # a proxy of a proxy (the window's, then a run's): the real one
+        while isinstance(target, _Logged):
+            target = target._inner
         try:
-            signature = inspect.signature(attr)
-        except (TypeError, ValueError):
+            signature = inspect.signature(getattr(target, name))
+        except (AttributeError, TypeError, ValueError):
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -91,12 +98,16 @@ class _Logged:
                 bound = dict(signature.bind(*args, **kwargs).arguments)
             except TypeError:
                 return attr(*args, **kwargs)
-            named = self._name_args(name, bound)
+            try:
+                named = self._name_args(name, bound)
+            except (KeyError, TypeError, ValueError):  # an unexpected shape: just not logged
+                log.debug("action %s not logged: %r", name, bound, exc_info=True)
+                named = None
             if named is None:
                 return attr(*args, **kwargs)
             wall, t0 = time.time(), time.perf_counter()
 
-            def log(error: BaseException | None) -> None:
+            def record(error: BaseException | None) -> None:
                 source, what, act_args = named
                 ms = (time.perf_counter() - t0) * 1000
                 message = None if error is None else str(error) or type(error).__name__
@@ -105,7 +116,7 @@ class _Logged:
             try:
                 result = attr(*args, **kwargs)
             except Exception as exc:
-                log(exc)
+                record(exc)
                 raise
             if inspect.isawaitable(result):
 
@@ -113,13 +124,13 @@ class _Logged:
                     try:
                         value = await result
                     except Exception as exc:
-                        log(exc)
+                        record(exc)
                         raise
-                    log(None)
+                    record(None)
                     return value
 
                 return awaited()
-            log(None)
+            record(None)
             return result
 
         return call

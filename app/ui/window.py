@@ -256,8 +256,12 @@ def build_window(
     if "client_factory" not in session_kw:  # a caller's own factory (tests) wins
         selector = client_selector.ClientSelector(qsettings)
         session_kw["client_factory"] = selector.factory
+    from app.ui import incident_wiring  # issue 13: incidents, save as scenario, compare
+
+    actions = incident_wiring.log_factories(session_kw)  # commands become Actions
     session = Session(bridge, settings, user_token, **session_kw)
     window = MainWindow(session, qsettings, profile_label(settings))
+    incident_wiring.install(window, actions)
     if selector is not None:
         client_selector.install(window, selector)
     bridge.setParent(window)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.core.events import CoreEvent, EventKind
+from app.core.incidents import CaptionGaps
 from app.ui.fmt import wall_clock
 from app.ui.frames import frames
 
@@ -42,6 +43,8 @@ class CaptionsPanel(QWidget):
         self._skipped: Counter[str] = Counter()  # queued lines that fell off the queue
         self._interim: str | None = None  # latest interim text, None = unchanged
         self._status_dirty = False
+        self._gaps = CaptionGaps()  # a marker line where captions were lost or late
+        self.gap_markers = 0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.text, 1)
@@ -70,6 +73,17 @@ class CaptionsPanel(QWidget):
                 self._interim = ""
                 if len(self._queue) == self._queue.maxlen:
                     self._skipped[self._queue[0][0]] += 1
+                gap = self._gaps.feed(ev.channel, ev.wall)
+                if gap is not None:  # channel "": a marker, not a caption
+                    seconds, lost = gap
+                    self.gap_markers += 1
+                    self._queue.append(
+                        (
+                            "",
+                            f"──── {seconds:.1f} s without captions on {ev.channel} "
+                            f"(~{lost} lost or late) ────",
+                        )
+                    )
                 line = f"{wall_clock(ev.wall, millis=False)}  {ev.channel:>8}  {words}"
                 self._queue.append((ev.channel, line))
             queued = True
@@ -87,8 +101,8 @@ class CaptionsPanel(QWidget):
         if not self._queue:
             return
         lines = [line for _, line in self._queue]
-        self.counts.update(ch for ch, _ in self._queue)
-        self.counts.update(self._skipped)
+        self.counts.update(ch for ch, _ in self._queue if ch)
+        self.counts.update({ch: n for ch, n in self._skipped.items() if ch})
         self._queue.clear()
         self._skipped.clear()
         bar = self.text.verticalScrollBar()
