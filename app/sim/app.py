@@ -71,7 +71,7 @@ class JoinBody:
     device_type: str
     correlation_id: str | None
     display_name: str
-    role: str
+    role: str | None  # None: the meeting's joinRole
     invitee: str | None
 
 
@@ -91,8 +91,9 @@ def _join_body(body: Body) -> JoinBody:
         device_url = body.string("deviceUrl") or ""
         if not device_url:
             raise SimError(400, "field 'device' ({url, deviceType}) is required")
-    role = (body.string("role", default="ATTENDEE") or "ATTENDEE").upper()
-    if role not in ROLE_TYPES:
+    role = body.string("role")
+    role = role.upper() if role else None
+    if role is not None and role not in ROLE_TYPES:
         raise SimError(400, f"role must be one of {list(ROLE_TYPES)}")
     invitee = body.data.get("invitee")
     address = None

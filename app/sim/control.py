@@ -69,14 +69,19 @@ class SimControl:
         token_ttl_secs: int | None = None,
         transcription_per_second: float | None = None,
         captions: bool | None = None,
+        join_role: str | None = None,
     ) -> dict:
         """`transcription_per_second`: a caption rate that runs from the start (relayed
-        while captions are on); `captions`: start with captions already on."""
+        while captions are on); `captions`: start with captions already on; `join_role`: the
+        role of a join whose body names none (the SDK's never does): "PANELIST" makes an
+        invited panelist."""
         body: dict[str, Any] = {"lobby": lobby, "webinar": webinar}
         if transcription_per_second is not None:
             body["transcriptionPerSecond"] = transcription_per_second
         if captions is not None:
             body["captions"] = captions
+        if join_role is not None:
+            body["joinRole"] = join_role
         if meeting_id is not None:
             body["meetingId"] = meeting_id
         if keep_alive_secs is not None:

@@ -49,6 +49,7 @@ async def create_meeting(request: Request) -> JSONResponse:
         token_ttl_secs=body.integer("tokenTtlSecs", minimum=1, maximum=30 * 86400),
         transcription_per_second=body.number("transcriptionPerSecond", maximum=MAX_PER_SECOND),
         captions=body.boolean("captions", default=False),
+        join_role=body.string("joinRole", choices=ROLE_TYPES),
     )
     answer = {
         "meetingId": m.id,
@@ -56,6 +57,7 @@ async def create_meeting(request: Request) -> JSONResponse:
         "meetingNumber": m.number,
         "transcriptionPerSecond": m.transcription_per_second,
         "captions": m.captions,
+        "joinRole": m.join_role,
         "created": created,
     }
     return JSONResponse(answer, status_code=201 if created else 200)

@@ -223,12 +223,15 @@ class SimEngine(HostControls):
         meeting_id: str,
         device_url: str,
         display_name: str,
-        role: str,
+        role: str | None,
         user_token: str,
         correlation_id: str | None = None,
         device_type: str = "WEB",
     ) -> dict[str, Any]:
+        """`role` None: the meeting's `joinRole` (the SDK's body names none; a webinar's
+        invited panelist is one already at join)."""
         m = self.meeting(meeting_id, live=True)
+        role = role or m.join_role
         previous = m.by_device(device_url)
         if previous is not None:
             # The device moved on: no LEFT push for the old record, it would confuse the new.

@@ -39,6 +39,7 @@ class HostControls:
         token_ttl_secs: int | None = None,
         transcription_per_second: float | None = None,
         captions: bool = False,
+        join_role: str | None = None,
     ) -> tuple[Meeting, bool]:
         """Create (or find, safe to repeat); a caption rate given here runs from the start,
         so captions flow as soon as a client turns them on and subscribes."""
@@ -47,6 +48,8 @@ class HostControls:
         )
         if created and captions:
             self.model.set_captions(m, True)
+        if created and join_role:
+            m.join_role = join_role
         if transcription_per_second is not None and (
             created or transcription_per_second != m.transcription_per_second
         ):

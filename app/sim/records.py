@@ -189,6 +189,7 @@ class Meeting:
     captions: bool = False  # locus controls.transcribe.caption (PUT controls, host console)
     sequence: int = FIRST_SEQUENCE  # grows with each change of the meeting's locus
     number: str = ""  # meeting number (meetingInfo, /loci/call `wbxmn:`)
+    join_role: str = "ATTENDEE"  # the role of a join whose body names none (the SDK's)
     rotations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DC_CHANNELS, 0))
     participants: dict[str, Participant] = field(default_factory=dict)
 

@@ -67,6 +67,7 @@ def state_view(model: SimModel, m: Meeting) -> dict[str, Any]:
         "transcriptionPerSecond": m.transcription_per_second,
         "captions": {"enabled": m.captions},
         "meetingNumber": m.number,
+        "joinRole": m.join_role,
         "sequence": m.sequence,
         "features": {JWT_FEATURE: model.jwt_feature},  # what new registrations get
         "tokensIssued": issued,

@@ -4,7 +4,10 @@ register calls, device service with features, meetingInfo, both join routes, res
 from __future__ import annotations
 
 import httpx
+import pytest
 from sim_helpers import Guest, locus_push, participant, recv_until
+
+from app.sim import SimControlError
 
 JWT = "data-channel-with-jwt-token"
 
@@ -161,6 +164,25 @@ async def test_tokens_only_in_the_join_answer(sim, ctl, guest_factory):
     await attendee.register_device(with_socket=False)
     me = (await attendee.join("L1", name="Bob"))["self"]
     assert me["datachannelToken"] and "practiceSessionDatachannelToken" not in me
+
+
+async def test_join_role_makes_an_invited_panelist(sim, ctl, guest_factory, http):
+    """The SDK's join body names no role: `joinRole` at creation plays an invited panelist,
+    who joining while practice runs gets the practice token in the join answer."""
+    created = await ctl.create_meeting("L1", lobby=False, join_role="PANELIST")
+    assert created["joinRole"] == "PANELIST"
+    await ctl.practice_session("L1", True)
+    guest = guest_factory()
+    await guest.register_device(with_socket=False)
+    body = {k: v for k, v in guest.join_body().items() if k != "displayName"}
+    answer = await http.post(f"{created['locusUrl']}/participant", json=body)
+    me = answer.json()["locus"]["self"]
+    assert me["controls"]["role"]["roles"] == [{"type": "PANELIST", "hasRole": True}]
+    assert me["practiceSessionDatachannelToken"]
+    assert (await ctl.state("L1"))["joinRole"] == "PANELIST"
+    with pytest.raises(SimControlError) as bad:
+        await ctl.create_meeting("L2", join_role="HOST")
+    assert bad.value.status == 400
 
 
 async def test_sequence_grows_and_pushes_carry_the_locus_url(sim, ctl, guest_factory):
