@@ -34,6 +34,7 @@ from app.scenario.report import write_json, write_junit
 from app.scenario.results import ScenarioResult, Status, StepResult
 from app.scenario.runner import Attached, RunHooks, RunInfo, RunOptions, run_scenario
 from app.ui import lastdir
+from app.ui.step_mode import StepGate
 
 if TYPE_CHECKING:
     from app.ui.parts import ScenarioHost
@@ -80,13 +81,14 @@ class ScenarioPanel(QWidget):
         self.stop_button = QPushButton("Stop", objectName="scenarioStop", enabled=False)
         self.export_button = QPushButton("Export report…", objectName="scenarioExport")
         self.export_button.setEnabled(False)
+        self.gate = StepGate()  # step mode: Next, or a slow-down (issue 13)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        for w in (self.title, self.progress, self.bar):
+        for w in (self.title, self.progress, self.bar, self.gate):
             lay.addWidget(w)
         lay.addWidget(self.steps, 1)
         lay.addWidget(self.result)
@@ -265,6 +267,7 @@ class ScenarioRun(QObject):
             on_start=self._started,
             on_step_start=self._step_started,
             on_step=self._step_done,
+            before_step=self.panel.gate.wait,
         )
         try:
             client = await session.scenario_client(
