@@ -30,7 +30,8 @@ SIM_KEYS = ("meetingId", "lobby", "webinar", "keepAliveSecs", "tokenTtlSecs", "p
             "mode", "delayMs", "status", "count", "body", "code", "reason", "ms", "frame",
             "deviceUrl", "displayName", "role", "name", "device", "invitee", "address",
             "correlationId", "transcribe", "caption", "sipUrl", "meetingKey", "retryAfter",
-            "transcriptionPerSecond", "captions", "data-channel-with-jwt-token", "joinRole")  # fmt: skip
+            "transcriptionPerSecond", "captions", "data-channel-with-jwt-token",
+            "joinRole")  # fmt: skip
 
 
 def engine() -> SimEngine:
