@@ -162,3 +162,36 @@ async def test_a6_leave_while_connecting(sim, host, make_client) -> None:
     await sim.wait_for(
         lambda s: channel(s.state_view("a6c"), pid, "default")["sockets"] == [], timeout=T
     )
+
+
+async def test_join_by_address_goes_through_meeting_info_to_the_locus_url(
+    sim, host, make_client
+) -> None:
+    client, watch = make_client()
+    await host.create_meeting("byaddr", lobby=False, webinar=False)
+    await client.join("byaddr")
+    how = next(e for e in watch.events if e.summary.startswith("joining by"))
+    assert how.summary == "joining by locus URL"  # meetingInfo named the locus (SDK `create`)
+    await watch.until(online("default"), T, "joined and online")
+    me = sim.state_view("byaddr")["participants"][0]
+    assert me["phase"] == "joined" and me["correlationId"] == client._correlation_id
+
+
+async def test_join_by_locus_url_directly(sim, host, make_client) -> None:
+    client, watch = make_client()
+    created = await host.create_meeting("byurl", lobby=False, webinar=False)
+    await client.join("byurl", locus_url=created["locusUrl"])
+    assert not [e for e in watch.events if kind(EventKind.HTTP, "http", what="meetingInfo")(e)]
+    await watch.until(online("default"), T, "joined and online")
+    assert client.snapshot.locus_url == created["locusUrl"]
+
+
+async def test_join_by_invitee_when_meeting_info_fails(sim, host, make_client) -> None:
+    client, watch = make_client()
+    await host.create_meeting("byinvitee", lobby=False, webinar=False)
+    await host.fault("meetinginfo", "error", status=500, count=1)
+    await client.join("byinvitee")
+    how = next(e for e in watch.events if e.summary.startswith("joining by"))
+    assert how.summary == "joining by invitee byinvitee"  # POST /loci/call, invitee.address
+    await watch.until(online("default"), T, "joined and online")
+    assert sim.state_view("byinvitee")["participants"][0]["phase"] == "joined"

@@ -290,3 +290,20 @@ async def test_device_answer_without_features(sim, host, make_client) -> None:
     snap = client.snapshot
     assert snap.jwt_feature is False and snap.features_note == note.summary
     assert snap.channel("default").state.value == "online"  # the app carries on
+
+
+async def test_server_frame_without_an_id_is_reported_and_kept(sim, host, make_client) -> None:
+    """The SDK's _acknowledge rejects it unhandled (fatal in Node); dcmon says so, acks
+    nothing, still delivers the frame and stays online."""
+    client, watch = make_client()
+    await admitted_online(client, watch, host, "noid", lobby=False)
+    frame = {"data": {"eventType": "relay.event", "relayType": "voicea.transcription",
+             "voiceaPayload": {"type": "transcript_final_result", "transcripts": [
+                 {"text": "no id here", "transcript_language_code": "en"}]}}}  # fmt: skip
+    mark = watch.mark()
+    await host.socket("noid", "default", "send", frame=json.dumps(frame))
+    bad = await watch.event(kind(EventKind.BAD_INPUT, "default", no_id=True), T, "reported", mark)
+    assert "without an id" in bad.summary
+    said = await watch.event(kind(EventKind.TRANSCRIPT, "default"), T, "still delivered", mark)
+    assert said.data["text"] == "no id here"
+    assert client.snapshot.channel("default").connects == 1
