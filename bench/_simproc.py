@@ -3,11 +3,15 @@
 `python -m bench._simproc`: prints `{"baseUrl": ...}`, then answers JSON commands on stdin,
 one per line, until EOF:
 
-  {"cmd": "rate", "meeting": ID, "perSecond": N}  transcription relays to every subscribed
-      socket of the meeting at N per second. The /sim/ API caps perSecond at 50
-      (app/sim/transcript.py MAX_PER_SECOND), too low for the GUI benchmark's 100-2000, so
-      this drives the engine's own relay function (the same one the /sim/ ticker calls)
-      from a bench-side ticker that catches up in batches instead of sleeping per frame.
+  {"cmd": "rate", "meeting": ID, "perSecond": N, "everySocket": bool}  transcription relays
+      to every subscribed socket of the meeting at N per second. The /sim/ API caps
+      perSecond at 50 (app/sim/transcript.py MAX_PER_SECOND), too low for the GUI
+      benchmark's 100-2000, so this drives the engine's own relay function (the same one
+      the /sim/ ticker calls) from a bench-side ticker that catches up in batches instead
+      of sleeping per frame. With everySocket, the same relay frame goes to EVERY data
+      channel socket of the meeting, subscribed or not: since PROTOCOL.md v2 only one
+      socket (the publish transport) holds the transcription subscription, and the GUI
+      benchmark loads both channels.
   {"cmd": "rss"}  this process's resident set size (bytes) and the frames sent so far.
 """
 
@@ -24,8 +28,28 @@ from bench.common import rss_bytes
 TICK = 0.005  # seconds between ticker wake-ups
 
 
-async def _ticker(engine: Any, meeting: str, per_second: float, counter: dict) -> None:
+def _relay_everywhere(engine: Any, meeting: str, payload: dict[str, Any]) -> None:
+    """engine._relay_transcript without its subscription filter (see everySocket above)."""
+    from app.sim.transcript import VOICEA_FROM, relay_data
+
+    data = relay_data(payload)
+    for record in list(engine.model.sockets.values()):
+        if record.meeting_id == meeting and record.channel in ("default", "practice"):
+            link = engine.links.get(record.id)
+            if link is not None:
+                link.push(data, headers={"from": VOICEA_FROM})
+
+
+async def _ticker(
+    engine: Any, meeting: str, per_second: float, counter: dict, every_socket: bool = False
+) -> None:
     from app.sim.transcript import TranscriptClock
+
+    def relay(m: str, payload: dict[str, Any]) -> None:
+        if every_socket:
+            _relay_everywhere(engine, m, payload)
+        else:
+            engine._relay_transcript(m, payload)
 
     loop = asyncio.get_running_loop()
     clock = TranscriptClock()
@@ -38,7 +62,7 @@ async def _ticker(engine: Any, meeting: str, per_second: float, counter: dict) -
         if due - sent > per_second / 4:
             sent = due - int(per_second / 4)
         while sent < due:
-            engine._relay_transcript(meeting, clock.next_payload())
+            relay(meeting, clock.next_payload())
             sent += 1
             counter["relays"] += 1
 
@@ -66,7 +90,8 @@ async def main() -> None:
                     if old is not None:
                         old.cancel()
                     if rate > 0:
-                        coro = _ticker(sim.engine, meeting, rate, counter)
+                        every = bool(cmd.get("everySocket", False))
+                        coro = _ticker(sim.engine, meeting, rate, counter, every)
                         tickers[meeting] = loop.create_task(coro)
                 elif cmd["cmd"] == "rss":
                     answer["rss"] = rss_bytes()

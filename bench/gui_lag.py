@@ -4,14 +4,22 @@ transcription relays per second each (N = 100, 500, 2000) and the latency graphs
 Set-up, in a fresh process: the window as `python -m app gui` builds it (build_window, the
 qasync loop), pointed at a simulator running in ANOTHER process (its CPU is not the
 window's; bench/_simproc.py). The window joins, is promoted to panelist in a practice
-session, and both channels come online and subscribed; pings every 0.25 s keep the latency
-graphs moving. Then phases alternate: idle (0/s), N/s, idle, ... in A B B A order of N, so
-the idle window is measured in the same run, between the loaded phases.
+session, and both channels come online (the transcription subscription then sits on the
+practice socket, the publish transport: PROTOCOL.md v2 s. 5); pings every 0.25 s keep the
+latency graphs moving. The relays of a loaded phase go to BOTH data channel sockets, N/s
+each (bench/_simproc.py everySocket), so the window takes 2N captions/s. Then phases
+alternate: idle (0/s), N/s, idle, ... in A B B A order of N, so the idle window is
+measured in the same run, between the loaded phases.
 
 Event-loop lag: a Qt precise single-shot timer re-armed every 10 ms; lag = how late it fires
 (the loop could not get to it sooner). Dropped frames: for a 60 Hz display, a stall of lag L
 keeps floor(L / 16.7 ms) frames from being drawn; reported per second. The achieved rate
 (captions the core actually delivered) and the window process's CPU use are in the JSON.
+
+Targets: p99 <= 8 ms at 500/s; at 2000/s p99 <= 8 ms and no dropped frames (issue 14), in
+a run whose idle window has p99 < 4 ms (that row says whether the run was quiet enough to
+judge). "CPU wait" is the share of wall time the GUI thread was runnable but waiting for a
+CPU (/proc/self/schedstat): what the rest of the machine took from it.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ TITLE = "GUI event-loop lag, both channels loaded"
 RATES = (100, 500, 2000)
 TARGET_P99_MS = 8.0
 TARGET_RATE = 500
+TARGET_HIGH = 2000  # p99 and no dropped frames (issue 14)
+IDLE_P99_MS = 4.0  # the run counts only if the idle window itself is this quiet
 PERIOD_MS = 10
 FRAME_MS = 1000 / 60
 MEETING = "gui-1"
@@ -200,7 +210,7 @@ async def _session(
         drained: dict[str, Any] = {}
         for rate in order:
             for phase_rate in (0, rate):
-                sim.command(cmd="rate", meeting=MEETING, perSecond=phase_rate)
+                sim.command(cmd="rate", meeting=MEETING, perSecond=phase_rate, everySocket=True)
                 if phase_rate == 0 and out["phases"]:
                     drained = await drain()
                 await asyncio.sleep(settle_s)
@@ -321,7 +331,7 @@ def _result(out: dict[str, Any], params: dict[str, Any], profile: dict[str, str]
         short = min(delivered, delivered_ps) < 0.9 * rate
         note = f"delivered {delivered:.0f}+{delivered_ps:.0f}/s" + (" (short)" if short else "")
         note += f"; CPU {agg(loaded, 'cpu_window'):.0%}, CPU wait {agg(loaded, 'runq_wait'):.0%}"
-        target = rate == TARGET_RATE
+        target = rate in (TARGET_RATE, TARGET_HIGH)
         rows.append(
             Row(
                 NAME,
@@ -342,15 +352,31 @@ def _result(out: dict[str, Any], params: dict[str, Any], profile: dict[str, str]
                 note=note,
             )
         )
+        dropped = agg(loaded, "dropped_frames_per_s")
+        high = rate == TARGET_HIGH
         rows.append(
             Row(
                 NAME,
                 f"{rate}/s per channel: dropped frames",
-                agg(loaded, "dropped_frames_per_s"),
+                dropped,
                 agg(idle, "dropped_frames_per_s"),
                 unit="/s",
+                target="none" if high else "",
+                met=(max(p["dropped_frames_per_s"] for p in loaded) == 0) if high else None,
+                note="every loaded phase" if high else "",
             )
         )
+    idle_p99 = agg(idle, "p99")
+    rows.append(
+        Row(
+            NAME,
+            "idle window p99 (the run is quiet enough to judge)",
+            idle_p99,
+            target=f"< {IDLE_P99_MS:g} ms",
+            met=idle_p99 < IDLE_P99_MS,
+            note=f"CPU wait in idle phases {agg(idle, 'runq_wait'):.0%}",
+        )
+    )
     # CPU per caption: the window's extra CPU when loaded over idle, per caption delivered.
     # Less sensitive to a busy machine than wall-clock lag (a starved thread still pays it).
     idle_cpu = agg(idle, "cpu_window")

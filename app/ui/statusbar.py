@@ -22,6 +22,10 @@ class StatusBar(QStatusBar):
         self.meeting = QLabel("meeting: -", objectName="statusMeeting")
         self.profile = QLabel(profile_label, objectName="statusProfile")
         self.lag = QLabel("loop lag: -", objectName="statusLag")
+        # perf (issue 14): fixed size, so its 4 new texts a second repaint the label only
+        # instead of relaying out the status bar and, through it, the whole main window
+        widest = self.lag.fontMetrics().horizontalAdvance("loop lag: 9999.9 ms (max 9999)")
+        self.lag.setFixedSize(widest + 6, self.lag.sizeHint().height())
         for w in (self.backend, self.meeting, self.profile, self.lag):
             self.addPermanentWidget(w)
         self.lags: deque[float] = deque(maxlen=40)  # last ~10 s

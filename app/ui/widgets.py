@@ -20,7 +20,30 @@ class ElideLabel(QLabel):
         super().__init__(text, parent)
         self._mode = mode
         self._own_tip = ""
+        self._text = text
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        """Perf (issue 14): a new text of the same shape (one non-empty line) only repaints
+        this label. QLabel.setText would also ask every layout up to the dock (or the whole
+        main window) to be redone, and these labels tick 10-20 times a second; their width
+        policy is Ignored, so a text of the same shape cannot change the layout."""
+        old, self._text = self._text, text
+        same_shape = bool(old) and bool(text) and "\n" not in old + text
+        selectable = self.textInteractionFlags() & (
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        if not same_shape or selectable:  # selection works on QLabel's own copy of the text
+            super().setText(text)
+            if self.accessibleName():
+                self.setAccessibleName("")  # QLabel's own text is current again
+        elif text != old:
+            self.setAccessibleName(text)  # what QLabel's own text would tell a screen reader
+            self.update()
+
+    def text(self) -> str:
+        return self._text
 
     def minimumSizeHint(self) -> QSize:
         return QSize(16, super().minimumSizeHint().height())

@@ -102,6 +102,9 @@ class ChannelCard(QFrame):
         self.state = ElideLabel("offline")
         self.state.setObjectName(f"state_{name.value}")
         self.rtt = QLabel("")
+        # perf (issue 14): a fixed size, so each new RTT repaints it instead of the whole card
+        widest = self.rtt.fontMetrics().horizontalAdvance("rtt 99999 ms") + 4  # fmt.ms
+        self.rtt.setFixedSize(widest, self.rtt.fontMetrics().height())
         self.url = CopyLabel(30)
         self.binding = CopyLabel(24)
         self.since = ElideLabel("-")

@@ -213,6 +213,9 @@ class MeetingPanel(QWidget):
             self.timeline.scrollToBottom()
 
     def _paint_badge(self, badge: str) -> None:
+        if getattr(self, "_badge_shown", None) == badge:
+            return  # perf: a style sheet re-polishes and relays out the panel (issue 14)
+        self._badge_shown = badge
         self.badge.setText(badge)
         color = BADGE_COLORS.get(badge, "#6e7781")
         self.badge.setStyleSheet(
