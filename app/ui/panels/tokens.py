@@ -73,6 +73,10 @@ class TokensPanel(QWidget):
         button.setObjectName(f"refresh_{SHORT.get(kind, kind)}")
         button.clicked.connect(lambda _=False, k=kind: self.refresh(k))
         labels[2].setMinimumWidth(labels[2].fontMetrics().horizontalAdvance("refreshed") + 4)
+        for clock_label in labels[3:5]:  # perf (issue 14): ticking clocks repaint, never relayout
+            fm = clock_label.fontMetrics()
+            widest = max(fm.horizontalAdvance(t) for t in ("-88:88:88", "expired", "never"))
+            clock_label.setFixedSize(widest + 4, clock_label.sizeHint().height())
         row = _Row(*labels, button)
         for col, w in enumerate((*labels, button)):
             w.setObjectName(w.objectName() or f"token_{SHORT.get(kind, kind)}_{HEADERS[col]}")
