@@ -60,6 +60,12 @@ def test_direct_join_gets_default_channel_and_captions_then_leaves() -> None:
         sub = d.wait("subscription", d.ev("subscribe", channel="default"))
         assert sub["subscribe"] == ["transcription"] and sub["sid"] == online["sid"]
         assert d.find("announce", channel="default")
+        # the first ping goes out at online; its pong gives the RTT; frames are counted
+        ping = d.wait("device ping", d.ev("ping", channel="device"))
+        pong = d.wait("device pong", d.ev("pong", channel="device", pingId=ping["pingId"]))
+        assert isinstance(pong["rttMs"], (int, float)) and pong["rttMs"] >= 0
+        frames = d.wait("default frames", d.ev("frames", channel="default"))
+        assert frames["in"] >= 1 and frames["out"] >= 2  # buffer_state in; auth + ping out
         caption = _captions_flowing(sim, d, mid)
         assert caption["text"]
         until("the subscription on the simulator", lambda: _subscribed(sim, mid))
