@@ -135,7 +135,7 @@ async def install(home: DriverHome, progress: Progress | None = None) -> DriverH
         stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
-    lines, expected = 0, _expected_packages(home.folder)
+    lines, expected = 0, 2 * _expected_packages(home.folder)  # metadata + tarball each
     tail: list[str] = []
     while True:
         raw = await proc.stdout.readline()

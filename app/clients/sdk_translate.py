@@ -60,6 +60,9 @@ SDK_CAPABILITIES = Capabilities(
         "token.*.last_result": "the SDK's token cache is internal",
         "token.*.last_ok": "the SDK's token cache is internal",
         "last_error": "the SDK's own error messages, not dcmon's wording",
+        "locus_sequence": "the SDK orders loci internally (locus-info/parser.ts)",
+        "stale_loci": "the SDK orders loci internally (locus-info/parser.ts)",
+        "features_note": "dcmon's own note on the device answer",
         "channel.*.last_error": "the SDK's own error messages, not dcmon's wording",
         "profile": "the SDK's timings are its own, not a dcmon profile",
     },
@@ -111,6 +114,9 @@ class _Channel:
     snap: ChannelSnapshot
     opening_t: float | None = None  # driver ms of the last socket.opening
     online_once: bool = False  # reached online in this generation (next online = reconnect)
+    sid: str | None = None  # the driver's id of the socket now serving this channel
+    switching: bool = False  # a shutdown switchover is opening a replacement
+    retired: set[str] = field(default_factory=set)  # sids replaced by a switchover
 
 
 @dataclass
@@ -131,6 +137,8 @@ class _State:
     tokens: dict[str, TokenSnapshot] = field(default_factory=dict)
     channels: dict[ChannelName, _Channel] = field(default_factory=dict)
     last_error: str | None = None
+    jwt_feature: bool | None = None
+    captions: str = "off"
     sdk_version: str | None = None
     sdk_dir: str | None = None
     node: str | None = None
@@ -232,17 +240,34 @@ class SdkTranslator:
         ]
 
     def _result(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
+        events: list[CoreEvent] = []
         data = d.get("data")
         if isinstance(data, Mapping):
             s = self._s
             s.device_url = _str(data.get("deviceUrl")) or s.device_url
+            if isinstance(data.get("dataChannelWithJwtToken"), bool):
+                s.jwt_feature = data["dataChannelWithJwtToken"]
+                state = "on" if s.jwt_feature else "off"
+                events.append(
+                    self._event(
+                        t,
+                        "meeting",
+                        EventKind.FEATURE,
+                        f"data-channel-with-jwt-token {state} (device registration)",
+                        feature="data-channel-with-jwt-token",
+                        on=s.jwt_feature,
+                    )
+                )
             if not s.left:
                 s.locus_url = _str(data.get("locusUrl")) or s.locus_url
         if d.get("ok", False):
-            return []
+            return events
         message = f"driver command {d.get('id')} failed: {d.get('error') or 'no reason given'}"
         self._s.last_error = message
-        return [self._event(t, "meeting", EventKind.ERROR, message, command_id=d.get("id"))]
+        return [
+            *events,
+            self._event(t, "meeting", EventKind.ERROR, message, command_id=d.get("id")),
+        ]
 
     def _http(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         method = str(d.get("method") or "GET").upper()
@@ -334,6 +359,8 @@ class SdkTranslator:
         ch = self._s.channels[name]
         ch.opening_t = t
         url = _str(d.get("url"))
+        if ch.switching and ch.snap.state is ChannelState.ONLINE:
+            return []  # the replacement of a draining socket: the old one still serves
         return self._set_state(
             t,
             ch,
@@ -346,6 +373,9 @@ class SdkTranslator:
         if name is None:
             return []
         ch = self._s.channels[name]
+        if d.get("switchover"):  # mercury's make-before-break replacement (shutdown frame)
+            return self._switched(t, ch, d)
+        ch.sid = _str(d.get("sid")) or ch.sid
         again = ch.online_once
         ch.online_once = True
         connect_ms = (t - ch.opening_t) if ch.opening_t is not None else None
@@ -380,6 +410,20 @@ class SdkTranslator:
         code = code if isinstance(code, int) else None
         reason = str(d.get("reason") or "")
         info = CloseInfo(code, reason, None, None, self._mono_at(t))  # type: ignore[arg-type]
+        sid = _str(d.get("sid"))
+        if sid is not None and sid in ch.retired:
+            # not the socket serving the channel (the old one of a switchover): it stays up
+            return [
+                self._event(
+                    t,
+                    name.value,
+                    EventKind.CLOSED,
+                    f"closed {code} {reason!r} (the old socket of a switchover)",
+                    code=code,
+                    reason=reason,
+                    retired=True,
+                )
+            ]
         out = self._set_state(
             t,
             ch,
@@ -399,6 +443,33 @@ class SdkTranslator:
             )
         )
         return out
+
+    def _switched(self, t: float, ch: _Channel, d: Mapping[str, Any]) -> list[CoreEvent]:
+        ch.switching = False
+        new_sid = _str(d.get("sid"))
+        if ch.sid is not None and new_sid is not None and new_sid != ch.sid:
+            ch.retired.add(ch.sid)
+        ch.sid = new_sid or ch.sid
+        took = (t - ch.opening_t) if ch.opening_t is not None else None
+        ch.snap = replace(
+            ch.snap,
+            switchovers=ch.snap.switchovers + 1,
+            switchover=None,
+            confirmed=(),
+            web_socket_url=(_str(d.get("url")) or ch.snap.web_socket_url or "").split("?")[0]
+            or None,
+        )
+        return [
+            self._event(
+                t,
+                ch.snap.name.value,
+                EventKind.SWITCHOVER,
+                "replacement online"
+                + (f" in {took:.0f} ms" if took is not None else "")
+                + " (mercury switchover)",
+                **({"connect_ms": took} if took is not None else {}),
+            )
+        ]
 
     def _socket_offline(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         """mercury's own decision after a close: offline.transient / permanent / replaced."""
@@ -446,7 +517,9 @@ class SdkTranslator:
 
     def _announce(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         name = _channel(d) or ChannelName.DEFAULT
-        return [self._event(t, name.value, EventKind.STATE, "announcement sent (client.annc)")]
+        ch = self._s.channels[name]
+        ch.snap = replace(ch.snap, announced=True)
+        return [self._event(t, name.value, EventKind.CAPTIONS, "announced to voicea (client.annc)")]
 
     def _shim(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         return [
@@ -461,7 +534,9 @@ class SdkTranslator:
 
     def _captions(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         state = str(d.get("state") or "?")
-        return [self._event(t, "meeting", EventKind.STATE, f"captions {state}", captions=state)]
+        shown = {"requested": "requesting"}.get(state, state)
+        self._s.captions = shown
+        return [self._event(t, "meeting", EventKind.CAPTIONS, f"captions {shown}", captions=shown)]
 
     def _ping(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         return []  # the pong carries the round trip
@@ -494,7 +569,7 @@ class SdkTranslator:
         subs = tuple(str(x) for x in d.get("subscribe") or ())
         unsubs = tuple(str(x) for x in d.get("unsubscribe") or ())
         wanted = tuple(dict.fromkeys(s for s in (*ch.snap.subscriptions, *subs) if s not in unsubs))
-        ch.snap = replace(ch.snap, subscriptions=wanted)
+        ch.snap = replace(ch.snap, subscriptions=wanted, requested=wanted)
         return [
             self._event(
                 t,
@@ -599,6 +674,35 @@ class SdkTranslator:
 
     def _sdk(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         name = str(d.get("name") or "?")
+        ch_name = _channel(d)
+        if ch_name is not None and name == "mercury_shutdown_imminent":
+            ch = self._s.channels[ch_name]
+            ch.switching = True
+            ch.snap = replace(ch.snap, switchover="opening replacement")
+            return [
+                self._event(
+                    t,
+                    ch_name.value,
+                    EventKind.SWITCHOVER,
+                    "shutdown received: opening a replacement socket",
+                )
+            ]
+        if ch_name is not None and name == "mercury_shutdown_switchover_failed":
+            ch = self._s.channels[ch_name]
+            ch.switching = False
+            ch.snap = replace(ch.snap, switchover=None)
+            why = (d.get("data") or {}).get("reason") if isinstance(d.get("data"), dict) else None
+            return [
+                self._event(
+                    t,
+                    ch_name.value,
+                    EventKind.SWITCHOVER,
+                    f"replacement failed ({why or '?'})",
+                    failed=True,
+                )
+            ]
+        if name == "mercury_shutdown_switchover_complete":
+            return []  # the socket.online line with switchover=true says it
         data = d.get("data")
         extra = {"data": data} if isinstance(data, dict | list | str | int | float | bool) else {}
         return [self._event(t, "meeting", EventKind.STATE, f"sdk {name}", sdk_event=name, **extra)]
@@ -646,9 +750,27 @@ class SdkTranslator:
             keep_alives=s.keep_alives,
             timeline=tuple(s.timeline),
             tokens=dict(s.tokens),
-            channels={name: ch.snap for name, ch in s.channels.items()},
+            channels=self._channels_now(),
             last_error=s.last_error,
+            jwt_feature=s.jwt_feature,
+            features_note=None,
+            captions=s.captions,
+            locus_sequence=None,
+            stale_loci=None,  # type: ignore[arg-type]
         )
+
+    def _channels_now(self) -> dict[ChannelName, ChannelSnapshot]:
+        """With voicea's publish transport: the practice socket while it is connected, else
+        the default one (internal-plugin-voicea/src/voicea.ts:285 getPublishTransport)."""
+        chans = {name: ch.snap for name, ch in self._s.channels.items()}
+        practice_up = chans[ChannelName.PRACTICE].state is ChannelState.ONLINE
+        default_up = chans[ChannelName.DEFAULT].state is ChannelState.ONLINE
+        for name, up in (
+            (ChannelName.PRACTICE, practice_up),
+            (ChannelName.DEFAULT, default_up and not practice_up),
+        ):
+            chans[name] = replace(chans[name], publish_transport=up)
+        return chans
 
     def learn_participant(self, participant_id: str) -> None:
         """From the simulator's view when the driver's lines did not name it (adapter)."""
