@@ -179,6 +179,27 @@ def test_promotion_registers_practice_without_token_and_gets_401() -> None:
         }
 
 
+def test_panelist_joining_a_practice_session_registers_practice_without_its_token() -> None:
+    """The join answer carries the practice token, yet 3.12.0 registers the practice channel
+    without it: webinar/index.ts updatePSDataChannel runs from the roles change, before
+    locusInfo.self holds the new self, and reads the previous one. Captions then go to the
+    default channel, the only one online (voicea.ts getPublishTransport)."""
+    with sdk_session({"webinar": True, "joinRole": "PANELIST"}) as (sim, d, mid):
+        sim.call("POST", f"/sim/meetings/{mid}/practice-session", {"enabled": True})
+        d.run("join", meeting=mid)
+        given = d.wait("practice token", d.ev("token", channel="practice", source="join"))
+        assert given["masked"]
+        reg = _register(d, "practice")
+        assert reg["status"] == 401
+        assert "dcToken" not in reg, "the practice token from the join answer was not sent"
+        d.wait("default online", d.ev("socket.online", channel="default"))
+        sub = d.wait("subscription", d.ev("subscribe"))
+        assert sub["channel"] == "default"
+        caption = _captions_flowing(sim, d, mid)
+        assert caption["channel"] == "default"
+        assert not d.find("socket.opening", channel="practice")
+
+
 def test_4000_stays_offline() -> None:
     with sdk_session() as (sim, d, mid):
         first = _online_default(sim, d, mid)
