@@ -123,6 +123,9 @@ class SocketRecord:
     # opened with `multipleConnections=true` (mercury.js, ephemeral devices): it does not
     # replace the owner's other sockets with 4000
     multiple: bool = False
+    # `subscriptionAwareSubchannels` of its URL (llm.ts, JWT feature on): those subchannels
+    # flow only once subscribed; any other (all, on a socket that declared none) flows as is
+    aware: tuple[str, ...] = ()
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -140,6 +143,7 @@ class SocketRecord:
             "latencyMs": self.latency_ms,
             "clientPort": self.client_port,
             "draining": self.draining,
+            "subscriptionAware": list(self.aware),
         }
 
 

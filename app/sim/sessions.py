@@ -221,8 +221,14 @@ async def llm_socket(websocket: WebSocket, engine: SimEngine, key: str) -> None:
         participant_id=target.participant_id,
         binding=target.binding,
         multiple=_multiple(websocket),
+        aware=_aware(websocket),
     )
     await serve(websocket, engine, record)
+
+
+def _aware(websocket: WebSocket) -> tuple[str, ...]:
+    raw = websocket.query_params.get("subscriptionAwareSubchannels", "")
+    return tuple(name for name in raw.split(",") if name)
 
 
 def _multiple(websocket: WebSocket) -> bool:

@@ -47,8 +47,11 @@ class Voicea:
         link.push(announce_data(), headers={"from": VOICEA_FROM})
 
     def relay(self, meeting_id: str, payload: dict[str, Any]) -> None:
-        """One transcript to every socket of the meeting subscribed to transcription, while
-        the meeting's captions are on ([ours]: a real voicea sends only then)."""
+        """One transcript to every socket of the meeting that takes it, while the meeting's
+        captions are on ([ours]: a real voicea sends only then). A socket that declared
+        `transcription` subscription-aware takes it once subscribed; one that did not (the
+        SDK with the JWT feature off declares nothing and never subscribes: llm.ts,
+        voicea.ts updateSubchannelSubscriptions) takes it as a non-aware client would."""
         m = self.model.meetings.get(meeting_id)
         if m is None or not m.captions:
             return
@@ -57,7 +60,7 @@ class Voicea:
             if (
                 record.meeting_id == meeting_id
                 and record.channel in ("default", "practice")
-                and "transcription" in record.subscriptions
+                and ("transcription" in record.subscriptions or "transcription" not in record.aware)
             ):
                 link = self.links.get(record.id)
                 if link is not None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import httpx
-from sim_helpers import Guest, live_sockets, recv_until
+from sim_helpers import Guest, auth_frame, live_sockets, recv_until
 from test_sim_sockets import is_relay, subscribe_frame
+from websockets.asyncio.client import connect
 
 
 def annc_frame(binding: str) -> str:
@@ -135,3 +136,30 @@ async def test_transcription_flows_only_while_captions_are_on(sim, ctl, guest_fa
     assert state["captions"] == {"enabled": False} and state["transcriptionPerSecond"] == 20
     faults = await ctl.faults()
     assert {"meetingId": "L1", "perSecond": 20.0, "captions": False} in faults["transcription"]
+
+
+async def test_a_socket_not_subscription_aware_gets_captions_unsubscribed(sim, ctl, guest_factory):
+    """The SDK with the JWT feature off opens its socket without
+    `subscriptionAwareSubchannels` and never subscribes (llm.ts, voicea.ts): transcription
+    reaches it as it would a client that knows nothing of subscriptions."""
+    await ctl.create_meeting("L1", lobby=False, transcription_per_second=20)
+    await ctl.features(False)
+    guest = guest_factory()
+    await guest.register_device(with_socket=False)
+    await guest.join("L1")
+    answer = await guest.register(guest.locus["info"]["datachannelUrl"], None)
+    query = "outboundWireFormat=text&bufferStates=true&aliasHttpStatus=true"
+    ws, _ = await open_plain(answer.json()["webSocketUrl"] + "?" + query)
+    guest.sockets.append(ws)
+    assert (await guest.controls(caption=True)).status_code == 200
+    relay = await recv_until(ws, is_relay)
+    assert relay["data"]["voiceaPayload"]["type"] == "transcript_interim_results"
+    socket = live_sockets(await ctl.state("L1"), guest.pid, "default")[0]
+    assert socket["subscriptions"] == [] and socket["subscriptionAware"] == []
+
+
+async def open_plain(url: str):
+    """Connect with exactly this query (open_ws adds the SDK's, aware included)."""
+    ws = await connect(url, open_timeout=5, close_timeout=1)
+    await ws.send(auth_frame())
+    return ws, json.loads(await ws.recv())
