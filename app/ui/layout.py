@@ -100,7 +100,7 @@ def adopt_extras(window: QMainWindow, docks: dict[str, QDockWidget], width: int)
 def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     d, h, v = docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     w, ht = window.width(), window.height()
-    left = 0.3 if w >= WIDE else 0.34
+    left = 0.3 if w >= WIDE else 0.35
     window.resizeDocks([d["Meeting"], d["Channels"]], [int(w * left), int(w * (1 - left))], h)
     if w >= WIDE:
         window.resizeDocks([d["Event log"], d["Captions"]], [int(w * 0.45), int(w * 0.25)], h)

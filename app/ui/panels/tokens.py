@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.events import MeetingSnapshot, TokenSnapshot
@@ -15,7 +16,8 @@ from app.ui.modes import in_meeting, set_enabled
 from app.ui.session import Session
 from app.ui.widgets import ElideLabel
 
-HEADERS = ("token", "value", "source", "age", "expires", "last result", "")
+HEADERS = ("token", "value", "source", "age", "expires", "result", "")
+NARROW = 520  # below this width the source column gives its room to value and result
 SHORT = {"llm-default-session": "default", "llm-practice-session": "practice"}
 
 
@@ -50,6 +52,8 @@ class TokensPanel(QWidget):
             bold.setBold(True)
             head.setFont(bold)
             self.grid.addWidget(head, 0, col)
+            if col == 2:
+                self._source_head = head
         for kind in TOKEN_TYPES:
             self._add_row(kind)
         lay = QVBoxLayout(self)
@@ -97,6 +101,16 @@ class TokensPanel(QWidget):
         self._busy.discard(kind)
         self._show(kind)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrow column (a laptop) drops the source column (the value's tooltip has it),
+        so the value and the result keep room to be read."""
+        super().resizeEvent(event)
+        wide = event.size().width() >= NARROW
+        if self._source_head.isHidden() == wide:
+            self._source_head.setVisible(wide)
+            for row in self.rows.values():
+                row.source.setVisible(wide)
+
     def set_snapshot(self, snap: MeetingSnapshot) -> None:
         self._tokens = dict(snap.tokens)
         self._practice, self._joined = snap.practice_enabled, in_meeting(snap)
@@ -137,6 +151,6 @@ class TokensPanel(QWidget):
             row.value.setToolTip("")
             return
         row.value.setText(tok.masked)  # already masked by the core: never the whole token
-        row.value.setToolTip(tok.decode_error or "JWT (masked)")
+        row.value.setToolTip(f"{tok.decode_error or 'JWT (masked)'} · {tok.source or '-'}")
         row.source.setText(tok.source or "-")
         self.tick()
