@@ -76,7 +76,7 @@ class TokensPanel(QWidget):
         button = QPushButton("Refresh")
         button.setObjectName(f"refresh_{SHORT.get(kind, kind)}")
         button.clicked.connect(lambda _=False, k=kind: self.refresh(k))
-        labels[2].setMinimumWidth(labels[2].fontMetrics().horizontalAdvance("refreshed") + 4)
+        labels[2].setMinimumWidth(labels[2].fontMetrics().horizontalAdvance("refreshed") + 12)
         for clock_label in labels[3:5]:  # perf (issue 14): ticking clocks repaint, never relayout
             fm = clock_label.fontMetrics()
             widest = max(fm.horizontalAdvance(t) for t in ("-88:88:88", "expired", "never"))
