@@ -285,6 +285,8 @@ class Channel(Switchover, VoiceaSync, Listener):
         except RegistrationRefused as exc:
             return Failure(str(exc), retry=False)
         except (HttpError, TokenError, p.ProtocolError, ConnectFailed, ConnectRefused) as exc:
+            if isinstance(exc, HttpError) and exc.what == "register" and exc.status == 404:
+                self._host.datachannel_url_gone(self.name)  # learn the new URL from locus
             return Failure(str(exc), retry=True)
         finally:
             # side tasks (subscribe, drop) end on their own once their socket closes

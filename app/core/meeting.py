@@ -376,6 +376,13 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
             if self.settings.captions and self._captions.wanted_in(generation):
                 self._spawn(self._turn_on_captions(generation))
 
+    def datachannel_url_gone(self, name: ChannelName) -> None:
+        """A registration answered 404: its datachannel URL is stale (rotated while the
+        device socket missed the push). The locus names the current one: fetch it."""
+        if self._view is not None and not self._left:
+            self._emit(name.value, EventKind.STATE, "datachannel URL gone (404): resyncing locus")
+            self._spawn(self._resync(self._generation))
+
     async def _turn_on_captions(self, generation: int) -> None:
         """voicea.ts `requestTurnOnCaptions`: PUT controls, then announce and subscribe on
         the publish transport (the reconciler places both)."""

@@ -199,3 +199,29 @@ async def test_r8_lost_without_close_frame_is_1006(sim, host, make_client) -> No
         last = client.snapshot.channel(name).last_close
         assert last is not None and last.code == 1006
         assert client.snapshot.to_json()["channels"][name]["last_close"]["code"] == 1006
+
+
+async def test_socket_url_refused_404_registers_again(sim, host, make_client) -> None:
+    """SDK_DIFFERENCES.md row 5: 3.12.0 retries a refused URL forever (case 4404 commented
+    out); dcmon registers again. The device socket is kept down (4000: no locus pushes), so
+    the client learns of the rotation only from the 404."""
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "r404", lobby=False)
+    await host.socket("r404", "device", "close", code=4000, reason="replaced")
+    await watch.until(state_is("device", ChannelState.REPLACED), T, "no more pushes")
+    await host.rotate("r404", "default")
+    mark = watch.mark()
+    await host.socket("r404", "default", "reset")
+    await watch.event(
+        lambda e: e.channel == "default" and "no longer valid (404)" in e.summary,
+        T,
+        "the old webSocketUrl is refused",
+        mark,
+    )
+    await watch.until(
+        lambda s: s.channel("default").state is ChannelState.ONLINE
+        and s.channel("default").registrations == 2,
+        T,
+        "registered again and online",
+    )
+    assert channel(sim.state_view("r404"), pid, "default")["registrations"] == 2
