@@ -219,8 +219,10 @@ async def test_socket_url_refused_404_registers_again(sim, host, make_client) ->
         mark,
     )
     await watch.until(
-        lambda s: s.channel("default").state is ChannelState.ONLINE
-        and s.channel("default").registrations == 2,
+        lambda s: (
+            s.channel("default").state is ChannelState.ONLINE
+            and s.channel("default").registrations == 2
+        ),
         T,
         "registered again and online",
     )
