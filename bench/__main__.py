@@ -21,7 +21,16 @@ from bench.common import Budget, progress, set_quiet
 from bench.report import Result, machine, started, table, write_json
 
 # run order: the cheap, in-process ones first; then those that need their own processes
-BENCHMARKS = ("admit", "reconnect", "rtt", "memory", "gui_lag", "startup", "eventlog_scale")
+BENCHMARKS = (
+    "admit",
+    "reconnect",
+    "rtt",
+    "memory",
+    "gui_lag",
+    "startup",
+    "eventlog_scale",
+    "sdk_client",
+)
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -322,6 +322,7 @@ class FloorChannel:
         self.ws_url = ws_url
         self.sock: FloorSocket | None = None
         self.on_subscribed: list[Any] = []
+        self.on_online: list[Any] = []  # perf_counter_ns once each new socket is online
         self.on_closed: list[Any] = []
         self._task: asyncio.Task[None] | None = None
         self.online = asyncio.Event()
@@ -339,6 +340,9 @@ class FloorChannel:
                 token = await self.client.fetch_token()
                 self.ws_url = await self.client.register(self.dc_url, token)
                 continue
+            stamp = time.perf_counter_ns()
+            for cb in list(self.on_online):
+                cb(stamp)
             await self.client.subscribe(self.sock, self.dc_url)
             stamp = time.perf_counter_ns()
             self.online.set()
