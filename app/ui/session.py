@@ -149,6 +149,7 @@ class Session(QObject):
         self._client_settings: Settings | None = None  # a scenario's client has its own
         self.sim: Any = None  # SimControl when the backend is the simulator
         self._sim_thread: Any = None
+        self._embedded_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
@@ -217,6 +218,7 @@ class Session(QObject):
         loop = asyncio.get_running_loop()
         base_url: str = await loop.run_in_executor(None, thread.start)
         self._sim_thread = thread
+        self._embedded_url = base_url
         self.backend = Backend(base_url, embedded=True)
         self.sim = self._sim_factory(base_url)
         await self.sim.create_meeting(
@@ -258,7 +260,8 @@ class Session(QObject):
             where = self.snapshot.meeting_id if self.snapshot else None
             still = f"; still in {where} on {self.client_server}" if where and self.client else ""
             raise ConnectionError(f"cannot reach {server}: {reason}{still}")
-        self.backend = Backend(server, embedded=False)
+        embedded = self._sim_thread is not None and server == self._embedded_url
+        self.backend = Backend(server, embedded=embedded)
         self.backend_changed.emit(self.backend)
         await self._probe_sim(server)
 

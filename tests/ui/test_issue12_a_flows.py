@@ -265,6 +265,12 @@ async def test_item18_a_bad_server_is_checked_before_leaving_and_the_console_fol
                 pass  # not a meeting backend either; what matters is the console
             assert s.sim is None and ui.w.docks["Host console"].isHidden()
             assert f"backend: {url}" in ui.w.status.backend.text()
+            # and back to the embedded simulator: its console again
+            home = before[2].server
+            await s.join(home, MEETING, "QA")
+            assert s.backend is not None and s.backend.embedded and s.backend.server == home
+            assert s.sim is not None and s.sim.base_url == home
+            await ui.until(lambda: not ui.w.docks["Host console"].isHidden(), 5, "console back")
         finally:
             plain.close()
             await plain.wait_closed()
