@@ -12,7 +12,7 @@ install_line="apt-get install -y nodejs npm"
 
 missing() {
   if [ "$required" = 1 ]; then
-    echo "sdkclient: $1. The SDK client driver needs Node.js 20+ and npm: $install_line" >&2
+    echo "sdkclient: $1. The SDK client driver needs Node.js 18.18+ and npm: $install_line" >&2
     exit 1
   fi
   echo "sdkclient: $1; the SDK client (--client sdk) stays unavailable until: $install_line" >&2
@@ -21,8 +21,9 @@ missing() {
 
 command -v node >/dev/null 2>&1 || missing "node is not installed"
 command -v npm >/dev/null 2>&1 || missing "npm is not installed"
-major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$major" -ge 20 ] || missing "node $(node --version) is too old (20+ needed)"
+# 18.18 is the SDK's own engines floor (Debian 12's apt nodejs is 18.20: checked, all tests pass)
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 18) ? 0 : 1)' \
+  || missing "node $(node --version) is too old (18.18+ needed)"
 
 stamp="$dir/node_modules/.package-lock.json"
 if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then

@@ -35,7 +35,7 @@ Line = dict[str, Any]
 def require_node() -> str:
     node = shutil.which("node")
     if node is None:
-        pytest.fail(f"the SDK driver tests need Node.js 20+ and npm: {INSTALL_LINE}")
+        pytest.fail(f"the SDK driver tests need Node.js 18.18+ and npm: {INSTALL_LINE}")
     if not (SDKCLIENT / "node_modules" / "@webex" / "plugin-meetings").is_dir():
         pytest.fail(
             "sdkclient/node_modules is missing: run `bash sdkclient/install.sh` "
