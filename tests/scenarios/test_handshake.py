@@ -1,4 +1,4 @@
-"""PROTOCOL.md s. 4, the handshake table with real actions (mercury.js `_attemptConnection`'s
+"""Socket handling against scripted servers. PROTOCOL.md s. 4, the handshake table with real actions (mercury.js `_attemptConnection`'s
 catch): 1005 before online refreshes the device registration (`PUT {deviceUrl}`), 4401
 refreshes the user's credentials; both then retry. The client registers its device with the
 real simulator; a device answer (fault mode `body`) points its device socket at a small
@@ -6,6 +6,7 @@ websockets server on loopback that refuses the first handshake."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -101,6 +102,68 @@ async def test_handshake_4401_refreshes_the_user_credentials(sim, host) -> None:
             assert closed.data["code"] == 4401 and "refresh user auth" in closed.data["action"]
             assert refreshed == [1]
             assert tokens == [f"Bearer {USER_TOKEN}", f"Bearer {USER_TOKEN}-refreshed"]
+        finally:
+            watch.close()
+            await client.close()
+
+
+async def test_failed_switchover_falls_back_to_backoff_on_the_old_sockets_4001(sim, host) -> None:
+    """PROTOCOL.md s. 4 step 8: the replacement cannot be opened -> once the old socket
+    closes (4001), reconnect with backoff (3.12.0 stays offline: SDK_DIFFERENCES.md row 15).
+    A scripted device-socket server: 1st connection online then `shutdown`; the 2nd (the
+    replacement) refused before online; then the 1st closed with 4001; the 3rd is served."""
+    count = 0
+    replacement_done = asyncio.Event()
+
+    async def scripted(ws) -> None:  # type: ignore[no-untyped-def]
+        nonlocal count
+        count += 1
+        n = count
+        await ws.recv()  # authorization
+        if n == 2:
+            await ws.close(1011, "not now")
+            replacement_done.set()
+            return
+        await ws.send(json.dumps({"id": f"b{n}", "data": {"eventType": "mercury.buffer_state"}}))
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame.get("type") != "ping":
+                continue
+            await ws.send(json.dumps({"type": "pong", "id": frame["id"]}))
+            if n == 1:
+                await ws.send(json.dumps({"id": "s1", "type": "shutdown"}))
+                await replacement_done.wait()
+                await ws.close(4001, "shutdown: not replaced")
+                return
+
+    async with serve(scripted, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        await _device_pointing_at(sim, host, f"ws://127.0.0.1:{port}/mercury")
+        client = MeetingClient(sim.base_url, USER_TOKEN, TEST)
+        watch = Watch(client.hub, client.snapshot)
+        try:
+            await client.start()
+            failed = await watch.event(
+                lambda e: kind(EventKind.SWITCHOVER, "device")(e) and e.data.get("failed"),
+                T,
+                "the replacement failed",
+            )
+            assert "backoff" in failed.summary
+            closed = await watch.event(
+                lambda e: kind(EventKind.CLOSED, "device")(e) and e.data["code"] == 4001,
+                T,
+                "the old socket's 4001",
+            )
+            assert closed.data["action"] == "reconnect (after a failed switchover)"
+            await watch.until(
+                lambda s: (
+                    s.channel("device").state is ChannelState.ONLINE
+                    and s.channel("device").reconnects == 1
+                ),
+                T,
+                "reconnected",
+            )
+            assert count == 3 and client.snapshot.channel("device").switchovers == 0
         finally:
             watch.close()
             await client.close()
