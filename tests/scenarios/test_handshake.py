@@ -1,8 +1,8 @@
-"""Socket handling against scripted servers. PROTOCOL.md s. 4, the handshake table with real actions (mercury.js `_attemptConnection`'s
-catch): 1005 before online refreshes the device registration (`PUT {deviceUrl}`), 4401
-refreshes the user's credentials; both then retry. The client registers its device with the
-real simulator; a device answer (fault mode `body`) points its device socket at a small
-websockets server on loopback that refuses the first handshake."""
+"""Socket handling against scripted servers. PROTOCOL.md s. 4, the handshake table with
+real actions (mercury.js `_attemptConnection`'s catch): 1005 before online refreshes the
+device registration (`PUT {deviceUrl}`), 4401 refreshes the user's credentials; both then
+retry. The client registers its device with the real simulator; a device answer (fault mode
+`body`) points its device socket at a small websockets server on loopback."""
 
 from __future__ import annotations
 
