@@ -71,7 +71,12 @@ class Comparison:
         only_b = sum(1 for r in self.sequence if r.op == "+")
         if only_a or only_b:
             out.append(f"event sequence: {only_a} only in A, {only_b} only in B")
-        out += [f"step {s.index} {s.description}: {s.a} -> {s.b}" for s in self.steps if s.a != s.b]
+        for s in self.steps:
+            if s.a != s.b:
+                verdict = f"{s.a} -> {s.b}"
+                if s.a is None or s.b is None:
+                    verdict = f"only in {'B' if s.a is None else 'A'} ({s.b or s.a})"
+                out.append(f"step {s.index} {s.description}: {verdict}")
         return out
 
 

@@ -99,6 +99,7 @@ class SwimLane(QWidget):
             p.drawText(QPointF(x(wall) - 10, axis_y), f"{(wall - t0) * 1000:.0f}")
         p.drawText(QPointF(self.LEFT + width - 10, axis_y + 12), "ms")
         last_label_end: dict[str, float] = {}
+        placed: dict[str, list[tuple[float, float, bool]]] = {}
         for step in inc.steps:
             row = LANES.index(step.lane) if step.lane in LANES else len(LANES) - 1
             y = self.ROW * (row + 1)
@@ -113,10 +114,17 @@ class SwimLane(QWidget):
             else:
                 p.drawEllipse(QPointF(x0, y), 4, 4)
             label = f"{step.label} {(step.wall - t0) * 1000:.0f}"
+            advance = p.fontMetrics().horizontalAdvance(label)
             lx = max(x0 + 6, last_label_end.get(step.lane, 0))
+            if lx + advance > self.width() - 2:  # near the right edge: to the left of it
+                lx = max(self.LEFT, min(x0 - 6, self.width() - 2) - advance)
+            # two label rows per lane (above, below the line): neighbours never overprint
+            taken = placed.setdefault(step.lane, [])
+            below = any(a < lx + advance and lx < b for a, b, low in taken if not low)
+            taken.append((lx, lx + advance, below))
             p.setPen(fg)
-            p.drawText(QPointF(lx, y - 6), label)
-            last_label_end[step.lane] = lx + p.fontMetrics().horizontalAdvance(label) + 6
+            p.drawText(QPointF(lx, y + 13 if below else y - 6), label)
+            last_label_end[step.lane] = lx + advance + 6
         p.end()
 
 
