@@ -257,6 +257,10 @@ def test_shutdown_switchover_goes_to_the_device_url_and_loses_the_channel() -> N
         assert old["code"] == 4001
         state = d.run("state")["data"]
         assert state["sockets"]["default"] is False, "3.12.0 keeps no default socket"
+        # the replacement is a second device connection (multipleConnections=true): the
+        # original device socket stays
+        assert state["sockets"]["device"] is True
+        assert not d.find("socket.closed", after=mark, channel="device")
 
 
 def test_token_refusal_is_refetched_and_retried() -> None:
