@@ -122,3 +122,53 @@ async def test_join_client_sdk_prints_the_sdks_own_timeline() -> None:
         assert "dcmon-demo-user" not in out.decode() + err.decode()
         state = await host.state("cli-sdk")
         assert state["participants"][0]["phase"] == "left"  # it left when the duration ended
+
+
+async def test_direct_join_captions_then_a_1006_drop_reconnects_and_captions_stop() -> None:
+    """No lobby: the token comes in the join answer, the default channel goes online and
+    captions flow. A reset (1006 on the SDK's side): it reconnects, and captions stop. A
+    native client in the same meeting is the witness that captions kept being sent."""
+    from app.clients.factory import make_client
+    from app.core.events import EventKind
+    from app.core.settings import TEST
+    from app.core.watch import Watch
+
+    _driver_ready()
+    async with Simulator() as sim, SimControl(sim.base_url) as host:
+        await host.create_meeting("drop-sdk", lobby=False, webinar=False)
+        await host.transcription("drop-sdk", 20)
+        sdk = make_client("sdk", sim.base_url, "dcmon-demo-user", TEST, "SDK", sim=host)
+        witness = make_client("native", sim.base_url, "witness-token-123", TEST, "Witness")
+        sdk_watch, witness_watch = Watch(sdk.hub, sdk.snapshot), Watch(witness.hub)
+
+        def transcript(e):  # type: ignore[no-untyped-def]
+            return e.kind is EventKind.TRANSCRIPT and e.channel == "default"
+
+        try:
+            await sdk.join("drop-sdk")
+            await sdk_watch.event(transcript, 20, "SDK captions")
+            assert sdk.snapshot.tokens["llm-default-session"].source == "join response"
+            await witness.join("drop-sdk")
+            await witness_watch.event(transcript, 10, "witness captions")
+            pid = sdk.snapshot.participant_id
+            mark = sdk_watch.mark()
+            await host.socket("drop-sdk", "default", "reset", participant_id=pid)
+            closed = await sdk_watch.event(
+                lambda e: e.kind is EventKind.CLOSED and e.channel == "default", 10, "closed", mark
+            )
+            assert closed.data["code"] == 1006
+            await sdk_watch.event(
+                lambda e: e.kind is EventKind.ONLINE and e.data.get("again"), 10, "reconnect", mark
+            )
+            assert sdk.snapshot.channel("default").reconnects == 1
+            after, seen = sdk_watch.mark(), witness_watch.mark()
+            await witness_watch.count(transcript, 10, 15, "captions still sent", since=seen)
+            assert not [e for e in sdk_watch.events[after:] if transcript(e)]  # they stopped
+            state = await host.state("drop-sdk")
+            mine = next(p for p in state["participants"] if p["participantId"] == pid)
+            assert [s["subscriptions"] for s in mine["channels"]["default"]["sockets"]] == [[]]
+        finally:
+            sdk_watch.close()
+            witness_watch.close()
+            await witness.close()
+            await sdk.close()
