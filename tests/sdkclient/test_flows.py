@@ -121,10 +121,13 @@ def test_direct_join_drop_reconnects_and_captions_stop() -> None:
 
 def test_lobby_admit_registers_without_token_and_gets_401() -> None:
     """SELF_ADMITTED_GUEST: 3.12.0 reads the lobby self (no token) and registers bare."""
-    with sdk_session({"lobby": True}) as (sim, d, mid):
+    # keepAliveSecs 2: the lobby keep-alive every (2 - 1) * 750 ms (locus keepAliveSecs rule)
+    with sdk_session({"lobby": True, "keepAliveSecs": 2}) as (sim, d, mid):
         joined = d.run("join", meeting=mid)
         assert joined["data"]["phase"] == "lobby"
         assert d.find("sdk", name="meeting:self:lobbyWaiting")
+        keep_alive = d.wait("lobby keep-alive", lambda x: x.get("what") == "keepalive")
+        assert keep_alive["status"] == 200
         mark = d.mark()
         sim.call("POST", f"/sim/meetings/{mid}/admit", {})
         d.wait("admitted", d.ev("phase", phase="joined"), after=mark)
@@ -134,7 +137,10 @@ def test_lobby_admit_registers_without_token_and_gets_401() -> None:
         assert "dcToken" not in reg, "3.12.0 sends no Data-Channel-Auth-Token after admit"
         assert not d.find("token", channel="default")
 
+        admitted = d.mark()
+
         def no_channel() -> None:
+            assert not [x for x in d.find("http", after=admitted) if x.get("what") == "keepalive"]
             assert not d.find("socket.opening", channel="default")
             assert not d.find("captions", state="on")
             assert not d.find("caption")
