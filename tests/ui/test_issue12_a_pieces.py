@@ -321,3 +321,51 @@ def test_item11_each_question_has_its_kind(title: str, kind: str) -> None:
     from app.ui.confirm import kind_of
 
     assert kind_of(title) == kind
+
+
+def test_item8_counts_start_from_zero_in_the_next_meeting(
+    qapp: QApplication, qsettings: QSettings
+) -> None:
+    from app.ui.panels.meeting import MeetingPanel
+
+    session = Session(CoreBridge(), profile("test"))
+    panel = MeetingPanel(session, qsettings)
+    first = MeetingSnapshot("s", "test", "m-1", generation=1, badge="Lobby", keep_alives=5)
+    panel.set_snapshot(first)
+    assert "keep-alives 5" in panel.where.text()
+    second = MeetingSnapshot("s", "test", "m-2", generation=2, badge="Lobby", keep_alives=5)
+    panel.set_snapshot(second)
+    assert "keep-alives" not in panel.where.text()  # none sent in this meeting yet
+    panel.set_snapshot(
+        MeetingSnapshot("s", "test", "m-2", generation=2, badge="Lobby", keep_alives=7)
+    )
+    assert "keep-alives 2" in panel.where.text()
+
+    host = QWidget()
+    card = ChannelCard(ChannelName.DEFAULT, session, Confirmer(host, qsettings), host)
+    on = ChannelState.ONLINE
+    m1 = MeetingSnapshot("s", "test", "m-1", generation=1, badge="Admitted")
+    card.update_view(
+        ChannelSnapshot(ChannelName.DEFAULT, on, connects=3, reconnects=2, registrations=3),
+        None,
+        m1,
+    )
+    assert card.counts.text().startswith("2 (3 connects, 3 reg.)")
+    m2 = MeetingSnapshot("s", "test", "m-2", generation=2, badge="Admitted")
+    card.update_view(
+        ChannelSnapshot(ChannelName.DEFAULT, on, connects=3, reconnects=2, registrations=3),
+        None,
+        m2,
+    )
+    assert card.counts.text().startswith("0 (0 connects, 0 reg.)")
+    card.update_view(
+        ChannelSnapshot(ChannelName.DEFAULT, on, connects=4, reconnects=2, registrations=4),
+        None,
+        m2,
+    )
+    assert card.counts.text().startswith("0 (1 connects, 1 reg.)")
+    # a new client counts from zero itself: no negative numbers
+    card.update_view(
+        ChannelSnapshot(ChannelName.DEFAULT, on, connects=1, registrations=1), None, m2
+    )
+    assert card.counts.text().startswith("0 (1 connects, 1 reg.)")
