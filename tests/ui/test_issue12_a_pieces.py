@@ -369,3 +369,33 @@ def test_item8_counts_start_from_zero_in_the_next_meeting(
         ChannelSnapshot(ChannelName.DEFAULT, on, connects=1, registrations=1), None, m2
     )
     assert card.counts.text().startswith("0 (1 connects, 1 reg.)")
+
+
+def test_item2_the_bridge_never_passes_a_code_none_on(qapp: QApplication) -> None:
+    """Whatever the core says, what the panels, exports and recordings get is 1006."""
+    from app.core.events import CloseInfo
+
+    bridge = CoreBridge()
+    got: list[CoreEvent] = []
+    snaps: list[MeetingSnapshot] = []
+    bridge.event.connect(got.append)
+    bridge.snapshot.connect(snaps.append)
+    raw = CoreEvent(
+        7,
+        1.0,
+        time.time(),
+        1,
+        "default",
+        EventKind.CLOSED,
+        "closed None '' by server: transient -> reconnect",
+        {"code": None, "reason": ""},
+    )
+    bridge._on_event(raw)
+    assert got[-1].data["code"] == 1006 and got[-1].summary.startswith("closed 1006 ")
+    lost = CloseInfo(None, "", "transient", "reconnect", 1.0)
+    ch = ChannelSnapshot(ChannelName.DEFAULT, ChannelState.RECONNECTING, last_close=lost)
+    bridge.publish(MeetingSnapshot("s", "test", "m", channels={ChannelName.DEFAULT: ch}))
+    close = snaps[-1].channel(ChannelName.DEFAULT).last_close
+    assert close is not None and close.code == 1006
+    assert bridge.last_snapshot is snaps[-1]
+    assert fmt.close_parts(snaps[-1].channel(ChannelName.DEFAULT))[0] == "1006 (no close frame)"
