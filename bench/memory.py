@@ -7,7 +7,7 @@ the simulator's /sim/ controls, one disruption every CHURN_STEP seconds, in this
 
     reset default (1006) . close default 1001 . expire default token + rotate the default URL .
     practice session on + promote to panelist . reset practice . reset the device socket
-    (resync) . demote + practice session off . close default 4001 (drain)
+    (resync) . demote + practice session off . server drain of the default (shutdown, 4001)
 
 plus a leave + rejoin + admit (a new generation) every 5 simulated minutes, with
 transcription running at 20 relays/s on every subscribed channel throughout.
@@ -88,7 +88,10 @@ async def _churn(base_url: str, sim_pid: int, sim_minute: float, step: float) ->
                 await host.set_roles(MEETING, pid, ["ATTENDEE"])
                 await host.practice_session(MEETING, False)
             else:
-                await host.socket(MEETING, "default", "close", pid, 4001, "switchover")
+                # a server drain (PROTOCOL.md v2 s. 4 step 8): shutdown frame, replacement
+                # socket, then 4001 on the old one. A bare 4001 on the active socket is now
+                # "switchover failed": permanent, which would end the churn.
+                await host.socket(MEETING, "default", "shutdown", participant_id=pid)
 
         types: dict[int, Counter[str]] = {}
 
