@@ -21,7 +21,7 @@ def incident_row(i: Incident) -> list[str]:
         str(i.number),
         i.channel,
         (i.cause.describe() if i.cause else "?")[:44],
-        i.detection[:52],
+        i.detection[:72],
         _ms(i.detect_ms),
         _ms(i.recover_ms),
         _ms(i.captions_ms),

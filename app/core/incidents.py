@@ -74,6 +74,7 @@ class _Open:
     outcome: str = "open"
     steps: list[Step] = field(default_factory=list)
     online_since: float | None = None  # when the channel came online before it
+    silent: float | None = None  # s without a ping round trip or caption before a close
     settled: bool = False
 
 
@@ -128,6 +129,7 @@ class IncidentTracker:
         self._cadence: dict[str, _Cadence] = {}
         self._audit: dict[str, dict[str, Any]] = {}
         self._recent: deque[tuple[float, str, str]] = deque(maxlen=64)
+        self._heard: dict[str, float] = {}  # last ping round trip or caption per channel
         self._last_wall = 0.0
         self.first_wall: float | None = None
 
@@ -145,6 +147,8 @@ class IncidentTracker:
             self.first_wall = ev.wall
         self._last_wall = max(self._last_wall, ev.wall)
         kind, ch, data = ev.kind, ev.channel, ev.data
+        if kind in (EventKind.RTT, EventKind.TRANSCRIPT):  # signs of life of a socket
+            self._heard[ch] = ev.wall
         if kind is EventKind.TRANSCRIPT:
             self._caption(ev)
         elif kind is EventKind.RTT or kind is EventKind.KEEPALIVE:
@@ -211,6 +215,9 @@ class IncidentTracker:
                 inc.code, inc.reason = _code(data), data.get("reason")
                 inc.by = "client" if data.get("by_client") else "server"
                 inc.detection = _close_words(data)
+                heard = self._heard.get(ch)
+                if heard is not None and ev.wall - heard >= 1.0 and inc.online is None:
+                    inc.silent = ev.wall - heard  # said when no cause is known (a curl)
                 inc.steps.append(Step("detect", _close_short(data), ev.wall, ok=False))
             elif inc is not None and inc.online is None:
                 inc.steps.append(Step("connect", _close_short(data), ev.wall, ok=False))
@@ -359,7 +366,8 @@ class IncidentTracker:
                     channel=o.channel,
                     generation=o.generation,
                     detected=o.detected,
-                    detection=o.detection,
+                    detection=o.detection
+                    + (f", silent {o.silent:.1f} s before" if o.silent and not cause else ""),
                     cause=cause,
                     related=related,
                     close_code=o.code,
