@@ -62,8 +62,13 @@ class CopyLabel(ElideLabel):
     """Elides to its width (the middle, for URLs); hover shows the full text, right-click
     copies it."""
 
-    def __init__(self, limit: int = 48, parent: QWidget | None = None) -> None:
-        super().__init__("-", Qt.TextElideMode.ElideMiddle, parent)
+    def __init__(
+        self,
+        limit: int = 48,
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,  # URLs: host and tail
+    ) -> None:
+        super().__init__("-", mode, parent)
         self.limit = limit  # kept for callers; the width decides now
         self.full = ""
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -109,8 +109,9 @@ class ChannelCard(QFrame):
         self.binding = CopyLabel(24)
         self.since = ElideLabel("-")
         self.counts = ElideLabel("-")
-        self.close_info = CopyLabel(34)
-        self.close_meaning = CopyLabel(34)
+        # words read from the left: these elide at the end, never in the middle
+        self.close_info = CopyLabel(34, mode=Qt.TextElideMode.ElideRight)
+        self.close_meaning = CopyLabel(34, mode=Qt.TextElideMode.ElideRight)
         self.subs = ElideLabel("-")
         self.subs.setObjectName(f"subs_{name.value}")
         self.frames = ElideLabel("-")
