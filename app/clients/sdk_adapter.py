@@ -9,41 +9,29 @@ control API (`/sim/sockets`), which breaks the SDK's real TCP connection.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import json
 import logging
 import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from app.clients.interface import Command, UnsupportedCommand
+from app.clients.sdk_process import COMMAND_TIMEOUT, QUIT_TIMEOUT, DriverError, DriverProcess
 from app.clients.sdk_setup import DriverHome, check_sdk_dir, ensure_driver, find_node
 from app.clients.sdk_translate import SDK_CAPABILITIES, SdkTranslator
 from app.core.channel import CommandError
 from app.core.events import ChannelName, CoreEvent, EventKind, Hub, MeetingSnapshot
 from app.core.meeting import JoinError
-from app.core.redact import redact_text
-from app.core.tokens import mask
 
 log = logging.getLogger("app.clients.sdk")
 
-READY_TIMEOUT = 60.0  # node + requiring the SDK takes a few seconds on a slow machine
-COMMAND_TIMEOUT = 45.0
-QUIT_TIMEOUT = 8.0
-STDERR_KEEP = 400
 _SIM_ACTIONS = {"reset": "reset", "halfopen": "halfopen", "close": "close"}
 # dcmon's demo tokens are one word; webex-core refuses a token without `_` sections ("token
 # has 1 sections") before it sends anything. The simulator takes any token, so these defaults
 # become a Webex-shaped one (base64 name _ PF84 _ the org id SDK_FLOW.md's traces use).
 DEMO_TOKENS = frozenset({"dcmon-demo-user", "dcmon-scenario-user"})
 SDK_DEMO_TOKEN = "ZGNtb24tZGVtby11c2Vy_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f"
-
-
-class DriverError(RuntimeError):
-    """The driver process could not start, died, or broke the line protocol."""
 
 
 class SdkClient:
@@ -78,12 +66,8 @@ class SdkClient:
         self._progress = progress
         self.hub = Hub()
         self.translator = SdkTranslator(self._server)
-        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_KEEP)
-        self._proc: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._stderr: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[dict[str, Any]] | None = None
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.process = DriverProcess(self._line, self._gone)
+        self.stderr_tail = self.process.stderr_tail
         self._next_id = 0
         self._started = False
         self._starting: asyncio.Task[None] | None = None
@@ -111,11 +95,11 @@ class SdkClient:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self.process.pid
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None
+        return self.process.alive
 
     @property
     def snapshot(self) -> MeetingSnapshot:
@@ -147,32 +131,11 @@ class SdkClient:
             argv += ["--sdk", str(self.sdk_dir)]
         env = dict(os.environ)
         env.pop("DCMON_USER_TOKEN", None)  # the driver gets the token in `start`, not its env
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
         try:
-            self._proc = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=str(home.folder),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=env,
-                limit=8 << 20,
-                start_new_session=True,  # Ctrl+C in a terminal reaches us, not the driver
-            )
-        except OSError as exc:
-            raise JoinError(f"could not start the SDK driver ({node}): {exc}") from None
-        self._emit(self.translator.note("meeting", f"SDK driver started (pid {self._proc.pid})"))
-        self._reader = loop.create_task(self._read_stdout(), name="sdk-stdout")
-        self._stderr = loop.create_task(self._read_stderr(), name="sdk-stderr")
-        try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                await self._ready
-        except TimeoutError:
-            await self._kill()
-            raise JoinError(self._died(f"no `ready` line within {READY_TIMEOUT:g} s")) from None
+            await self.process.start(argv, str(home.folder), env)
         except DriverError as exc:
             raise JoinError(str(exc)) from None
+        self._emit(self.translator.note("meeting", f"SDK driver running (pid {self.pid})"))
         result = await self._call(
             "start",
             server=self._server,
@@ -194,41 +157,8 @@ class SdkClient:
             )
         )
 
-    async def _read_stdout(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        stream = self._proc.stdout
-        try:
-            while True:
-                raw = await stream.readline()
-                if not raw:
-                    break
-                self._line(raw)
-        except (ValueError, asyncio.LimitOverrunError) as exc:  # a line over the limit
-            self._emit(
-                self.translator.note("meeting", f"driver line too long: {exc}", EventKind.ERROR)
-            )
-        finally:
-            code = await self._proc.wait()
-            self._gone(code)
-
-    def _line(self, raw: bytes) -> None:
-        text = raw.decode("utf-8", errors="replace").strip()
-        if not text:
-            return
-        try:
-            line = json.loads(text)
-        except ValueError:
-            self.stderr_tail.append("stdout: " + redact_text(text))
-            return
-        if not isinstance(line, dict):
-            return
+    def _line(self, line: dict[str, Any]) -> None:
         ev = line.get("ev")
-        if ev == "ready" and self._ready is not None and not self._ready.done():
-            self._ready.set_result(line)
-        if ev == "result":
-            future = self._pending.pop(line.get("id"), None)  # type: ignore[arg-type]
-            if future is not None and not future.done():
-                future.set_result(line)
         for event in self.translator.feed(line):
             self._emit(event)
         self._publish()
@@ -243,58 +173,20 @@ class SdkClient:
             self._learning = True
             self._spawn(self._learn_participant(snap.meeting_id), "participant id")
 
-    async def _read_stderr(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
-        while True:
-            raw = await self._proc.stderr.readline()
-            if not raw:
-                return
-            text = redact_text(raw.decode("utf-8", errors="replace").rstrip())
-            self.stderr_tail.append(text)
-            log.debug("sdk driver: %s", text)
-
     def _gone(self, code: int) -> None:
-        why = self._died(f"exited with {code}")
-        if self._ready is not None and not self._ready.done():
-            self._ready.set_exception(DriverError(why))
-        for future in self._pending.values():
-            if not future.done():
-                future.set_result({"ok": False, "error": why})
-        self._pending.clear()
-        if not self._closed:
-            for event in self.translator.feed({"ev": "exit", "code": code}):
-                self._emit(event)
-            self._emit(self.translator.note("meeting", why, EventKind.ERROR))
-            self._publish()
+        if self._closed:
+            return
+        for event in self.translator.feed({"ev": "exit", "code": code}):
+            self._emit(event)
+        self._emit(
+            self.translator.note(
+                "meeting", self.process.died(f"exited with {code}"), EventKind.ERROR
+            )
+        )
+        self._publish()
 
-    def _died(self, what: str) -> str:
-        tail = [line for line in self.stderr_tail if line.strip()][-6:]
-        return f"SDK driver {what}" + (": " + " | ".join(tail) if tail else "")
-
-    async def _call(
-        self, cmd: str, timeout: float = COMMAND_TIMEOUT, **fields: Any
-    ) -> dict[str, Any]:
-        if not self.alive or self._proc is None or self._proc.stdin is None:
-            return {"ok": False, "error": self._died("is not running")}
-        self._next_id += 1
-        ident = self._next_id
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[ident] = future
-        payload = {"id": ident, "cmd": cmd, **{k: v for k, v in fields.items() if v is not None}}
-        shown = {k: (mask(v) if k == "token" else v) for k, v in payload.items()}
-        log.debug("sdk driver <- %s", shown)
-        try:
-            self._proc.stdin.write((json.dumps(payload) + "\n").encode())
-            await self._proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            self._pending.pop(ident, None)
-            return {"ok": False, "error": self._died(f"stdin closed ({exc})")}
-        try:
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            self._pending.pop(ident, None)
-            return {"ok": False, "error": f"no result for {cmd!r} within {timeout:g} s"}
+    def _call(self, cmd: str, timeout: float = COMMAND_TIMEOUT, **fields: Any) -> Any:
+        return self.process.call(cmd, timeout, **fields)
 
     # -- commands ---------------------------------------------------------------------------
     async def join(self, meeting_id: str, display_name: str | None = None) -> None:
@@ -426,35 +318,15 @@ class SdkClient:
                 await self.leave()
             await self._call("quit", timeout=QUIT_TIMEOUT)
         self._closed = True
-        await self._kill()
-        for task in (self._reader, self._stderr, *self._tasks):
-            if task is not None and not task.done():
+        await self.process.kill()
+        for task in list(self._tasks):
+            if not task.done():
                 task.cancel()
-        for task in (self._reader, self._stderr):
-            if task is not None:
-                with contextlib.suppress(BaseException):
-                    await task
+        await self.process.stop_readers()
         if self._own_sim and self._sim is not None:
             with contextlib.suppress(Exception):
                 await self._sim.aclose()
         self._publish_now()
-
-    async def _kill(self) -> None:
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(QUIT_TIMEOUT):
-                await proc.wait()
-                return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if proc.returncode is not None:
-                return
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, sig)  # by PID: only the process we started
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3.0):
-                    await proc.wait()
 
     # -- plumbing ---------------------------------------------------------------------------
     def _emit(self, event: CoreEvent) -> None:
