@@ -152,6 +152,9 @@ async def test_item8_fields_belong_to_the_current_socket_token_and_meeting(
         await ui.until(lambda: ui.w.meeting.badge.text() == "Left", 10, "left")
         await ui.until(lambda: card.snap.state is not ChannelState.ONLINE, 5, "closed")
         assert card.rtt.text() == "" and card.subs.text() == "-" and card.liveness.text() == "-"
+        await ui.until(lambda: card.url.text() == "-", 5, "no socket: no URL")
+        assert card.frames.text() == "-" and card.binding.text() == "-"
+        assert "last socket: ws://" in card.url.toolTip()  # the one that was, on hover
         row = ui.w.tokens.rows["llm-default-session"]
         await ui.until(lambda: row.value.text() == "-", 5, "token gone")
         assert row.result.text() in ("-", "not issued") or row.result.text().startswith("cleared")

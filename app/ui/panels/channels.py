@@ -82,6 +82,15 @@ def close_choice_label(code: int, reason: str) -> str:
 
 
 COUNTS = ("reconnects", "connects", "registrations")
+NO_SOCKET = frozenset(
+    {
+        ChannelState.OFFLINE,
+        ChannelState.WAITING,
+        ChannelState.CLOSED,
+        ChannelState.ERROR,
+        ChannelState.REPLACED,
+    }
+)
 
 
 class ChannelCard(QFrame):
@@ -302,12 +311,20 @@ class ChannelCard(QFrame):
             self.light.setToolTip(ch.state.value)
         self.tick()
         self._set(self.rtt, rtt_line(ch))
-        self.url.set_full(ch.web_socket_url or ch.registration_url or fallback_url)
-        url_tip = f"socket: {ch.web_socket_url or '-'}\nregistration: {ch.registration_url or '-'}"
+        # no socket (not wanted, closed, gave up): its URL, binding, frames and timings
+        # belong to a socket that is gone, so the rows say "-" (the tooltip keeps the last)
+        gone = ch.state in NO_SOCKET and self.name is not ChannelName.DEVICE
+        url = None if gone else ch.web_socket_url or ch.registration_url
+        self.url.set_full(url or fallback_url)
+        last = "last " if gone else ""
+        url_tip = (
+            f"{last}socket: {ch.web_socket_url or '-'}\n"
+            f"{last}registration: {ch.registration_url or '-'}"
+        )
         if url_tip != self._url_tip:
             self._url_tip = url_tip
             self.url.setToolTip(url_tip)
-        self.binding.set_full(ch.binding)
+        self.binding.set_full(None if gone else ch.binding)
         n = self.counts_now(ch)
         self._set(
             self.counts,
@@ -319,8 +336,10 @@ class ChannelCard(QFrame):
         self.close_meaning.set_full(meaning)
         self._set(self.subs, subscriptions_line(ch))
         gaps = f" · {ch.sequence_gaps} seq gaps" if ch.sequence_gaps else ""
-        self._set(self.frames, f"in {ch.frames_in} / out {ch.frames_out}{gaps}")
-        self._set(self.timing, f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}")
+        frames = f"in {ch.frames_in} / out {ch.frames_out}{gaps}"
+        self._set(self.frames, "-" if gone else frames)
+        timing = f"register {ms(ch.register_ms)} · connect {ms(ch.connect_ms)}"
+        self._set(self.timing, "-" if gone else timing)
         problem = ch.last_error if ch.state is ChannelState.ERROR or ch.last_error else None
         text = problem or detail_line(self.name, ch, meeting)
         self._set(self.detail, text or "")
