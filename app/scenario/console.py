@@ -30,7 +30,8 @@ class Console:
 
     def start(self, scenario: Scenario, info: RunInfo) -> None:
         self._line(f"{scenario.file}: {scenario.name}")
-        self._line(f"    on {info.server}, profile {info.profile}, meeting {info.meeting}")
+        client = f", client {info.client}" if info.client else ""
+        self._line(f"    on {info.server}, profile {info.profile}, meeting {info.meeting}{client}")
 
     def step(self, r: StepResult) -> None:
         text = r.description if len(r.description) <= WIDTH else r.description[: WIDTH - 3] + "..."

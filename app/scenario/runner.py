@@ -58,6 +58,7 @@ class RunInfo:
     server: str  # base URL the client talks to
     profile: str  # the settings profile in use
     meeting: str  # the setup meeting's real id (suffixed against --server)
+    client: str = ""  # which client runs the steps ("dcmon core 1.0", "webex SDK")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ async def run_scenario(
         async with contextlib.AsyncExitStack() as stack:
             ctx = await _set_up(scenario, options, settings, stack, attached, actions)
             server = ctx.client.server
-            _call(hooks.on_start, scenario, RunInfo(server, settings.profile, ctx.current))
+            label = "webex SDK" if ctx.client.kind == "sdk" else ctx.client.label  # before start
+            _call(hooks.on_start, scenario, RunInfo(server, settings.profile, ctx.current, label))
             _call(hooks.on_client, ctx.client)
             client_facts = _client_facts(ctx.client)
             await _run_steps(scenario, ctx, Waiter(ctx, options.poll_interval), hooks, stop, steps)
