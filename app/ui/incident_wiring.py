@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
@@ -41,7 +41,9 @@ class Issue13:
         self.w = window
         self.sink = sink
         self.panel = IncidentsPanel()
-        self.highlight = SpanHighlight(window.latency)
+        self.highlight = SpanHighlight(
+            lambda: window.review.panels.get("Latency") or window.latency
+        )
         self.panel.span_selected.connect(self.highlight.show)
         window.bridge.events.connect(self.panel.on_events)
         sink.forward(self.panel.add_action)
@@ -66,6 +68,22 @@ class Issue13:
         self.dock = dock
         self.compare_views: list[Any] = []
         self._menus()
+        # a recording under review (File > Open session) shows its own incidents
+        self._reviewed: object = None
+        self._review_timer = QTimer(self.panel, interval=300)
+        self._review_timer.timeout.connect(self.sync_review)
+        self._review_timer.start()
+
+    def sync_review(self) -> None:
+        review = self.w.review
+        shown = review.recording if review.active and review.ready else None
+        if shown is self._reviewed:
+            return
+        self._reviewed = shown
+        if shown is None:
+            self.panel.show_live()
+        else:
+            self.panel.load(shown.timeline(), shown.actions)
 
     def _to_file_recording(self, action: Action) -> None:
         recorder = self.w.recording.recorder

@@ -131,3 +131,27 @@ async def test_compare_view_names_the_difference(qsettings: QSettings, tmp_path:
         assert view.incidents["A"].rowCount() == 3 and view.incidents["B"].rowCount() == 3
         assert view.sequence.rowCount() > 10
         view.close()
+
+
+async def test_a_recording_under_review_shows_its_incidents(
+    qsettings: QSettings, tmp_path: Path
+) -> None:
+    from tests.incidents.session import record_three_disruptions
+
+    path = tmp_path / "three.jsonl"
+    await record_three_disruptions(path)
+    async with open_ui(qsettings) as ui:
+        w = ui.w
+        panel = w.issue13.panel
+        w.review.open_file(path)
+        await ui.until(lambda: w.review.ready, 20, "review filled")
+        await ui.until(lambda: len(panel.incidents) == 3, 5, "the recording's incidents")
+        causes = [i.cause.describe() if i.cause else "?" for i in panel.incidents]
+        assert "action=reset" in causes[0] and "action=halfopen" in causes[1], causes
+        assert "pong timeout" in panel.incidents[1].detection
+        panel.select(2)
+        region = w.issue13.highlight.region()
+        inc = panel.incidents[1]
+        assert region is not None and abs(region[0] - inc.start) < 1e-3
+        w.review.back_to_live()
+        await ui.until(lambda: not panel.incidents, 5, "live again: no incidents here")

@@ -133,7 +133,8 @@ class IncidentsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tracker = IncidentTracker()
+        self.live = IncidentTracker()  # always fed, even while a recording is shown
+        self.tracker = self.live  # the one on screen
         self.incidents: list[Incident] = []
         self.summary = QLabel("no incidents yet", objectName="incidentSummary")
         self.summary.setWordWrap(True)
@@ -172,24 +173,33 @@ class IncidentsPanel(QWidget):
     # -- input ----------------------------------------------------------------------------
     def on_events(self, events: Iterable[CoreEvent]) -> None:
         for ev in events:
-            self.tracker.feed(ev)
-            if not ev.heartbeat:
+            self.live.feed(ev)
+            if not ev.heartbeat and self.tracker is self.live:
                 self._dirty = True
 
     def add_action(self, action: Action) -> None:
-        self.tracker.add_action(action)
-        self._dirty = True
+        self.live.add_action(action)
+        self._dirty = self._dirty or self.tracker is self.live
 
     def load(self, events: Iterable[CoreEvent], actions: Iterable[Action] = ()) -> None:
         """Show a finished session (a recording under review) instead of the live one."""
-        self.tracker = IncidentTracker()
+        tracker = IncidentTracker()
         for a in actions:
-            self.tracker.add_action(a)
+            tracker.add_action(a)
         for ev in sorted(events, key=lambda e: (e.wall, e.seq)):
-            self.tracker.feed(ev)
-        self.tracker.finish()
+            tracker.feed(ev)
+        tracker.finish()
+        self.tracker = tracker
         self._dirty = True
+        self.table.clearSelection()
         self.refresh()
+
+    def show_live(self) -> None:
+        if self.tracker is not self.live:
+            self.tracker = self.live
+            self._dirty = True
+            self.table.clearSelection()
+            self.refresh()
 
     # -- output ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -265,16 +275,20 @@ class IncidentsPanel(QWidget):
 
 
 class SpanHighlight:
-    """The selected incident's span as a shaded region on the latency panel's plots."""
+    """The selected incident's span as a shaded region on the latency panel's plots (the
+    one on screen: `latency` may be a callable returning the live or the review panel)."""
 
     def __init__(self, latency: object) -> None:
         self.latency = latency
         self.regions: list[object] = []
+        self._on: object = None  # the panel the regions belong to
 
     def show(self, start: float, end: float) -> None:
         import pyqtgraph as pg
 
-        latency = self.latency
+        latency = self.latency() if callable(self.latency) else self.latency
+        if latency is not self._on:  # another panel (review or back to live): new regions
+            self.regions, self._on = [], latency
         plots = (latency.rtt_plot, latency.http_plot)  # type: ignore[attr-defined]
         if not self.regions:
             brush = pg.mkBrush(232, 113, 10, 50)
