@@ -169,30 +169,29 @@ def check_sdk_dir(path: str | os.PathLike[str]) -> Path:
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         raise SetupError(f"--sdk {path}: not a folder")
-    candidates = (
-        folder / "@webex" / "plugin-meetings",
-        folder / "node_modules" / "@webex" / "plugin-meetings",
-        folder / "packages" / "@webex" / "plugin-meetings",
-        folder / "plugin-meetings",
-    )
+    candidates = _plugin_dirs(folder)
     if not any((c / "package.json").is_file() for c in candidates):
         raise SetupError(
-            f"--sdk {path}: no @webex/plugin-meetings in it (looked for node_modules/@webex/"
-            "plugin-meetings, @webex/plugin-meetings, packages/@webex/plugin-meetings)"
+            f"--sdk {path}: no @webex/plugin-meetings in it: give a folder holding "
+            "node_modules/@webex/plugin-meetings (an npm install, or a webex-js-sdk checkout "
+            "after yarn install), or that node_modules itself"
         )
     return folder
+
+
+def _plugin_dirs(folder: Path) -> tuple[Path, ...]:
+    """Where the driver (sdkclient/lib/sdk.js resolveBase) looks: DIR/node_modules, or DIR
+    being that node_modules."""
+    if folder.name == "node_modules":
+        return (folder / "@webex" / "plugin-meetings",)
+    return (folder / "node_modules" / "@webex" / "plugin-meetings",)
 
 
 def sdk_version_in(folder: Path) -> str | None:
     """The plugin-meetings version a folder holds (for the selector), if it says."""
     import json
 
-    for c in (
-        folder / "@webex" / "plugin-meetings",
-        folder / "node_modules" / "@webex" / "plugin-meetings",
-        folder / "packages" / "@webex" / "plugin-meetings",
-        folder / "plugin-meetings",
-    ):
+    for c in _plugin_dirs(folder):
         try:
             return str(json.loads((c / "package.json").read_text(encoding="utf-8"))["version"])
         except (OSError, ValueError, KeyError):

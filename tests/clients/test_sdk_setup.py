@@ -51,3 +51,4 @@ def test_sdk_dir_must_hold_plugin_meetings(tmp_path: Path) -> None:
     (pm / "package.json").write_text('{"version": "3.13.0-local"}')
     assert check_sdk_dir(tmp_path) == tmp_path.resolve()
     assert sdk_setup.sdk_version_in(tmp_path) == "3.13.0-local"
+    assert check_sdk_dir(tmp_path / "node_modules") == (tmp_path / "node_modules").resolve()
