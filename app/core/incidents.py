@@ -197,6 +197,8 @@ class IncidentTracker:
                 if inc is None or inc.online is not None:
                     inc = self._start(ev, f"online → {state} without a close (a new URL?)")
                 inc.steps.append(Step("detect", f"online → {state}", ev.wall))
+                if state in ("closed", "replaced"):  # a permanent close: no reconnect comes
+                    inc.outcome = "gave up"
             elif inc is not None and inc.online is None:
                 if state in ("connecting",):
                     inc.steps.append(Step("connect", "connecting", ev.wall))
