@@ -129,6 +129,16 @@ def close_code(code: int | None) -> str:
 
 
 SOCKET_OPEN = frozenset({ChannelState.AUTHORIZING, ChannelState.ONLINE})
+# no socket at all (not wanted, closed, gave up): a card's socket rows say "-"
+NO_SOCKET = frozenset(
+    {
+        ChannelState.OFFLINE,
+        ChannelState.WAITING,
+        ChannelState.CLOSED,
+        ChannelState.ERROR,
+        ChannelState.REPLACED,
+    }
+)
 
 
 def subscriptions_line(ch: ChannelSnapshot) -> str:

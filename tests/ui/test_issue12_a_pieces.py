@@ -399,3 +399,20 @@ def test_item2_the_bridge_never_passes_a_code_none_on(qapp: QApplication) -> Non
     assert close is not None and close.code == 1006
     assert bridge.last_snapshot is snaps[-1]
     assert fmt.close_parts(snaps[-1].channel(ChannelName.DEFAULT))[0] == "1006 (no close frame)"
+
+
+def test_item7_card_memory_knows_when_the_last_frame_and_pong_came() -> None:
+    from app.ui.panels.card_state import CardState
+
+    mem = CardState()
+    on = ChannelState.ONLINE
+    mem.track(ChannelSnapshot(ChannelName.DEFAULT, on, frames_in=3, last_rtt_ms=2.0), 1, now=10.0)
+    mem.track(ChannelSnapshot(ChannelName.DEFAULT, on, frames_in=5, last_rtt_ms=2.5), 1, now=11.0)
+    assert (mem.last_frame_at, mem.last_pong_at) == (11.0, 11.0)
+    # half-open: nothing more arrives; the ping goes out 0.5 s after the last pong
+    text, late = fmt.liveness_line(13.0, mem.last_frame_at, mem.last_pong_at, 0.5)
+    assert text == "last frame 2.0 s ago · pong outstanding 1.5 s" and late
+    text, late = fmt.liveness_line(11.3, mem.last_frame_at, mem.last_pong_at, 0.5)
+    assert text.endswith("pong ok") and not late
+    mem.track(ChannelSnapshot(ChannelName.DEFAULT, ChannelState.RECONNECTING), 1, now=14.0)
+    assert mem.last_frame_at is None and mem.last_pong_at is None

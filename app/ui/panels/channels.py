@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 
@@ -31,9 +30,9 @@ from app.core.events import (
     EventKind,
     MeetingSnapshot,
 )
-from app.core.protocol import classify_close
 from app.ui.confirm import Confirmer
 from app.ui.fmt import (
+    NO_SOCKET,
     SOCKET_OPEN,
     STATE_COLORS,
     close_parts,
@@ -47,6 +46,8 @@ from app.ui.fmt import (
     wall_clock,
 )
 from app.ui.modes import set_enabled
+from app.ui.panels.card_state import CardState
+from app.ui.panels.close_choices import CLOSE_CHOICES, DEFAULT_DROP, close_choice_label
 from app.ui.session import Session
 from app.ui.widgets import CopyLabel, ElideLabel
 
@@ -55,42 +56,6 @@ TITLES = {
     ChannelName.DEFAULT: "default data channel",
     ChannelName.PRACTICE: "practice session",
 }
-
-# Codes a server may close with, to exercise every row of the close-code table.
-CLOSE_CHOICES: tuple[tuple[int, str], ...] = (
-    (1001, "going away"),
-    (1011, "server error"),
-    (1000, "idle"),
-    (1000, "pong not received"),
-    (3050, "done (forced)"),
-    (4000, "replaced"),
-    (4000, "rebalance"),
-    (4001, "drain"),
-    (1003, "unsupported data"),
-    (1000, "bye"),
-)
-DEFAULT_DROP = CLOSE_CHOICES[0]
-
-
-def close_choice_label(code: int, reason: str) -> str:
-    """'1001 “going away” → reconnect': the code, its reason and what the client does."""
-    action = classify_close(code, reason, online=True).action.value
-    said = re.fullmatch(r"(.*) \((.*)\)", action)
-    if said and said.group(2) in reason:  # '4000 “replaced” → stay offline', said once
-        action = said.group(1)
-    return f"{code} “{reason}” → {action}"
-
-
-COUNTS = ("reconnects", "connects", "registrations")
-NO_SOCKET = frozenset(
-    {
-        ChannelState.OFFLINE,
-        ChannelState.WAITING,
-        ChannelState.CLOSED,
-        ChannelState.ERROR,
-        ChannelState.REPLACED,
-    }
-)
 
 
 class ChannelCard(QFrame):
@@ -135,12 +100,7 @@ class ChannelCard(QFrame):
         self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # live between snapshots: when the last frame came, since when a pong is awaited
         self.ping_interval: float | None = None
-        self._last_frame_at: float | None = None
-        self._last_pong_at: float | None = None
-        self._frames_seen = -1
-        self._rtt_seen: float | None = None
-        self._base: dict[str, int] = dict.fromkeys(COUNTS, 0)  # counts before this meeting
-        self._generation: int | None = None
+        self.memory = CardState(per_meeting=name is not ChannelName.DEVICE)
 
         head = QHBoxLayout()
         head.addWidget(self.light)
@@ -300,7 +260,7 @@ class ChannelCard(QFrame):
         if self._shown == key:  # most snapshots change another channel
             return
         self._shown = key
-        self._track(ch, generation)
+        self.memory.track(ch, generation)
         self.snap = ch
         color = STATE_COLORS.get(ch.state, "#8a8a8a")
         if color != self._light_color:  # a style sheet re-polishes the widget: on change only
@@ -350,35 +310,12 @@ class ChannelCard(QFrame):
         self._enable_actions(ch, meeting)
 
     def counts_now(self, ch: ChannelSnapshot) -> dict[str, int]:
-        """Counts of this meeting: the client's totals minus what it had when it joined."""
-        return {k: getattr(ch, k) - self._base[k] for k in COUNTS}
-
-    def _track(self, ch: ChannelSnapshot, generation: int | None) -> None:
-        now = time.monotonic()
-        totals = {k: getattr(ch, k) for k in COUNTS}
-        if any(totals[k] < self._base[k] for k in COUNTS):  # another client: counts restart
-            self._base = dict.fromkeys(COUNTS, 0)
-        if generation is not None and generation != self._generation:
-            if self._generation is not None and self.name is not ChannelName.DEVICE:
-                self._base = totals  # a new meeting starts from zero (the device spans them)
-            self._generation = generation
-        if ch.state not in SOCKET_OPEN:  # no socket: nothing to be live about
-            self._last_frame_at = self._last_pong_at = None
-            self._frames_seen, self._rtt_seen = ch.frames_in, None
-            return
-        if ch.frames_in < self._frames_seen:  # a new socket counts from zero
-            self._last_frame_at = self._last_pong_at = None
-        if ch.frames_in > self._frames_seen and self._frames_seen >= 0:
-            self._last_frame_at = now
-        self._frames_seen = ch.frames_in
-        if ch.last_rtt_ms is not None and ch.last_rtt_ms != self._rtt_seen:
-            self._rtt_seen = ch.last_rtt_ms
-            self._last_pong_at = now
+        return self.memory.counts(ch)
 
     def pong(self) -> None:
         """A pong came (RTT event) on this channel."""
         if self.snap.state in SOCKET_OPEN:
-            self._last_pong_at = time.monotonic()
+            self.memory.pong()
 
     def _enable_actions(self, ch: ChannelSnapshot, meeting: MeetingSnapshot | None) -> None:
         """Off, with the reason in the tooltip, when they could only do nothing or pretend."""
@@ -416,8 +353,8 @@ class ChannelCard(QFrame):
         if self.snap.state not in SOCKET_OPEN:
             self._set(self.liveness, "-")
             return
-        pong_from = self._last_pong_at or since
-        text, late = liveness_line(now, self._last_frame_at, pong_from, self.ping_interval)
+        pong_from = self.memory.last_pong_at or since
+        text, late = liveness_line(now, self.memory.last_frame_at, pong_from, self.ping_interval)
         self._set(self.liveness, text)
         if late != self._liveness_late:
             self._liveness_late = late
