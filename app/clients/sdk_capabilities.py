@@ -49,7 +49,6 @@ SDK_CAPABILITIES = Capabilities(
         EventKind.COMMAND.value: "client-side drops are done by the simulator for the SDK",
     },
     unknown_event_data={
-        "closed.action": "the SDK's decision comes after the close (offline.* on its own line)",
         "closed.meaning": "dcmon's close-code table, not the SDK's decision",
         "closed.by_client": "the driver's close line does not say which side closed",
         "online.connect_ms": "measured by the native core around its own socket only",

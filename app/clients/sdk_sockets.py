@@ -22,6 +22,7 @@ class SocketLines:
     """Mixed into SdkTranslator: handlers of per-socket lines (state in `self._s`)."""
 
     _s: _State
+    _pending_close: dict[ChannelName, tuple[float, int | None, str]]
 
     def _socket_opening(self, t: float, d: Mapping[str, Any]) -> list[CoreEvent]:
         name = _channel(d)
@@ -103,17 +104,22 @@ class SocketLines:
             online_since=None,
             confirmed=(),
         )
-        out.append(
-            self._event(
-                t,
-                name.value,
-                EventKind.CLOSED,
-                f"closed {code} {reason!r}",
-                code=code,
-                reason=reason,
-            )
-        )
+        # the event waits for mercury's decision, the driver's next line (socket.offline)
+        self._pending_close[name] = (t, code, reason)
         return out
+
+    def flush_close(self, name: ChannelName, action: str | None = None) -> list[CoreEvent]:
+        """The CLOSED event of a close, with the SDK's decision when its offline.* line came
+        right after (any other line first: the SDK decided nothing, e.g. a failed handshake)."""
+        pending = self._pending_close.pop(name, None)
+        if pending is None:
+            return []
+        t, code, reason = pending
+        summary = f"closed {code} {reason!r}" + (f" -> {action}" if action else "")
+        data: dict[str, Any] = {"code": code, "reason": reason}
+        if action is not None:
+            data["action"] = action
+        return [self._event(t, name.value, EventKind.CLOSED, summary, **data)]
 
     def _switched(self, t: float, ch: _Channel, d: Mapping[str, Any]) -> list[CoreEvent]:
         ch.switching = False
@@ -152,7 +158,8 @@ class SocketLines:
         action, state = _SDK_DECISIONS.get(kind, (f"offline.{kind}", ChannelState.OFFLINE))
         if ch.snap.last_close is not None:
             ch.snap = replace(ch.snap, last_close=replace(ch.snap.last_close, action=action))
-        out = self._set_state(t, ch, state)
+        out = self.flush_close(name, action)
+        out += self._set_state(t, ch, state)
         out.append(
             self._event(
                 t,

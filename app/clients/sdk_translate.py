@@ -55,6 +55,7 @@ class SdkTranslator(SocketLines, MeetingLines):
         self._t0_wall = time.time()
         self._seq = 0
         self._s = _State(server=server)
+        self._pending_close: dict[ChannelName, tuple[float, int | None, str]] = {}
         self._reset_channels()
         self._reset_tokens()
 
@@ -113,10 +114,17 @@ class SdkTranslator(SocketLines, MeetingLines):
         """Translate one line; unknown kinds become a STATE event, never an exception."""
         ev = str(line.get("ev", ""))
         t = _num(line.get("t"))
+        out: list[CoreEvent] = []
+        for name in list(self._pending_close):  # a close whose decision did not follow
+            if not (ev == "socket.offline" and line.get("channel") == name.value):
+                out += self.flush_close(name)
         handler = _HANDLERS.get(ev)
         if handler is None:
-            return [self._event(t, "meeting", EventKind.STATE, f"driver: {ev or 'line'}", line=ev)]
-        return handler(self, t, line)
+            out.append(
+                self._event(t, "meeting", EventKind.STATE, f"driver: {ev or 'line'}", line=ev)
+            )
+            return out
+        return out + handler(self, t, line)
 
     # -- the snapshot
     @property

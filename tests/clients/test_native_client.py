@@ -91,7 +91,7 @@ def test_sdk_judging_sim_paths_hold_client_fields_are_not_judged() -> None:
 def test_sdk_judging_keeps_the_knowable_part_of_an_event_filter() -> None:
     text = """
 steps = [
-  { expect = "event", kind = "closed", data = { action = "reconnect", code = 1006 } },
+  { expect = "event", kind = "closed", data = { by_client = false, code = 1006 } },
   { expect = "sequence", events = [
     { kind = "online", channel = "default" }, { kind = "retry" } ] },
   { refresh_token = "llm-default-session" },
@@ -100,7 +100,7 @@ steps = [
     closed, sequence, refresh = (
         judge(s, SDK_CAPABILITIES) for s in load_text(text, "x.toml").steps
     )
-    assert closed.partial and "closed.action" in (closed.why or "")
+    assert closed.partial and "closed.by_client" in (closed.why or "")
     assert dict(closed.step.filter.data) == {"code": 1006}  # type: ignore[union-attr]
     assert sequence.partial and len(sequence.step.filters) == 1  # type: ignore[union-attr]
     assert refresh.why and refresh.step is None

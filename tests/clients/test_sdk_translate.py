@@ -183,3 +183,15 @@ def test_real_direct_join_3_12_0_is_online_subscribed_and_captioned() -> None:
     assert default.last_close.action == "stay offline (permanent)"
     assert default.state is ChannelState.OFFLINE  # the driver exited after it
     assert tr.snapshot.badge == "Left"
+
+
+def test_a_close_carries_the_sdks_decision_from_the_offline_line_after_it() -> None:
+    _, events = feed_real("real_direct_3.12.0.jsonl")
+    closes = [e for e in events if e.kind is EventKind.CLOSED]
+    assert [(c.channel, c.data["code"], c.data.get("action")) for c in closes] == [
+        ("default", 1000, "stay offline (permanent)"),
+        ("device", 3050, "stay offline (permanent)"),
+    ]
+    # a close with no decision after it (the synthetic trace has no offline lines) says none
+    _, synthetic = feed("direct_join_drop.jsonl")
+    assert all("action" not in e.data for e in synthetic if e.kind is EventKind.CLOSED)
