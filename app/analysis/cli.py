@@ -6,6 +6,7 @@ Light at import time (argparse only): app/cli.py imports this for --help.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import Any
@@ -61,10 +62,11 @@ def run_incidents(args: argparse.Namespace) -> int:
     except RunFormatError as exc:
         print(f"dcmon incidents: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    if args.json:
-        print(json.dumps(incidents_json(runs), indent=2))
-    else:
-        print(incidents_table(runs))
+    with contextlib.suppress(BrokenPipeError):  # `| head` is fine
+        if args.json:
+            print(json.dumps(incidents_json(runs), indent=2))
+        else:
+            print(incidents_table(runs))
     return EXIT_OK
 
 

@@ -124,6 +124,9 @@ class IncidentTracker:
         self._incidents: list[_Open] = []
         self._open: dict[str, _Open] = {}
         self._online: dict[str, float | None] = dict.fromkeys(CHANNELS)
+        self._since: dict[str, float] = {}  # when each channel last came online
+        self._quiet: dict[str, float] = {}  # when it went online -> offline (a close may follow)
+        self._left = False  # after a leave, closes are the leave's, not disruptions
         self._state: dict[str, str] = {}
         self._actions: list[Action] = []
         self._cadence: dict[str, _Cadence] = {}
@@ -158,9 +161,12 @@ class IncidentTracker:
                 Action(ev.wall, "client", "drop", {"channel": ch, "how": data["how"]}, ms=0.0)
             )
         elif kind is EventKind.PHASE and "left" in ev.summary:
+            self._left = True
             for inc in list(self._open.values()):
                 inc.outcome = "ended" if inc.online is None else inc.outcome
                 self._close(inc)
+        elif kind is EventKind.PHASE:
+            self._left = False
         elif ch in CHANNELS:
             self._channel_event(ev)
         elif kind is EventKind.HTTP and data.get("what") == "token":
@@ -190,6 +196,7 @@ class IncidentTracker:
             if before == "online" and state != "online":
                 self._online[ch] = None
                 if state in _QUIET:
+                    self._quiet[ch] = ev.wall  # some clients say "offline" before the close
                     if inc is not None and inc.online is None:  # closed, then not wanted
                         self._incidents.remove(inc)
                         del self._open[ch]
@@ -211,7 +218,10 @@ class IncidentTracker:
                     self._close(inc)
         elif kind is EventKind.CLOSED:
             permanent_by_us = data.get("by_client") and data.get("code") == 3050
-            if self._online.get(ch) is not None and not permanent_by_us:
+            was_online = self._online.get(ch) is not None or (
+                ev.wall - self._quiet.get(ch, float("-inf")) <= 0.25  # offline, then the close
+            )
+            if was_online and not permanent_by_us and not self._left:
                 if inc is None or inc.online is not None:
                     inc = self._start(ev, _close_words(data))
                 inc.code, inc.reason = _code(data), data.get("reason")
@@ -224,7 +234,8 @@ class IncidentTracker:
             elif inc is not None and inc.online is None:
                 inc.steps.append(Step("connect", _close_short(data), ev.wall, ok=False))
         elif kind is EventKind.ONLINE:
-            self._online[ch] = ev.wall
+            self._online[ch] = self._since[ch] = ev.wall
+            self._quiet.pop(ch, None)
             if inc is not None and inc.online is None:
                 inc.online = ev.wall
                 inc.outcome = "recovered"
@@ -319,7 +330,7 @@ class IncidentTracker:
             detection=detection,
             last_caption_before=last if carried else None,
             interval=cadence.interval if cadence and carried else None,
-            online_since=self._online.get(ch),
+            online_since=self._since.get(ch),
         )
         self._incidents.append(inc)
         self._open[ch] = inc
@@ -388,7 +399,14 @@ class IncidentTracker:
                     refusals=o.refusals,
                     frames_lost=o.frames_lost,
                     duplicates=o.duplicates,
-                    outcome=o.outcome,
+                    outcome=(
+                        "online, captions never resumed"  # e.g. 3.12.0: no resubscribe
+                        if o.outcome == "recovered"
+                        and o.settled
+                        and o.last_caption_before is not None
+                        and o.first_caption is None
+                        else o.outcome
+                    ),
                     steps=tuple(sorted(steps, key=lambda s: s.wall)),
                 )
             )

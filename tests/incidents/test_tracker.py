@@ -89,3 +89,21 @@ def test_caption_gaps_need_a_cadence_first() -> None:
     seconds, lost = gaps.feed("default", 2.0) or (0.0, 0)
     assert round(seconds, 1) == 1.4 and lost == 6
     assert gaps.feed("practice", 10.0) is None  # one caption is no cadence
+
+
+def test_offline_before_the_close_and_captions_that_never_resume() -> None:
+    """The SDK client's order (state offline, then the close) and 3.12.0's missing
+    resubscribe: still one incident, online again, captions never resumed."""
+    s = Stream()
+    s.online(0.0)
+    s.captions(0.1, 1.0, 0.1)
+    s.state(1.0, "default", "offline")
+    s.add(1.0, "default", EventKind.CLOSED, code=1006, reason="", action="reconnect")
+    s.state(1.0, "default", "reconnecting")
+    s.online(1.01)
+    s.add(5.0, "meeting", EventKind.PHASE, "left the meeting")
+    s.state(5.0, "default", "offline")
+    s.add(5.0, "default", EventKind.CLOSED, code=1000, reason="participant left")
+    (inc,) = derive(s.events).incidents()
+    assert inc.close_code == 1006 and inc.online is not None
+    assert inc.outcome == "online, captions never resumed" and inc.first_caption is None

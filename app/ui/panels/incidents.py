@@ -38,7 +38,12 @@ LANE_COLORS = {
     "subscribe": "#1a7f37",
     "captions": "#57606a",
 }
-OUTCOME_COLORS = {"recovered": "#1a7f37", "open": "#bf8700", "gave up": "#d1242f"}
+OUTCOME_COLORS = {
+    "recovered": "#1a7f37",
+    "open": "#bf8700",
+    "gave up": "#d1242f",
+    "online, captions never resumed": "#d1242f",
+}
 
 
 def _ms(v: float | None) -> str:
