@@ -27,9 +27,9 @@ async def reports(tmp: Path) -> tuple[Path, Path]:
 
     text = THREE.read_text()
     slow = text.replace(
-        '  { join = true },',
+        "  { join = true },",
         '  { fault = "token", mode = "slow", delay_ms = 2000, note = "2 s token slowdown" },\n'
-        '  { join = true },',
+        "  { join = true },",
         1,
     )
     out = []
