@@ -221,6 +221,12 @@ class MeetingLines:
         if s.practice != before_practice:
             state = "on" if s.practice else "off"
             out.append(self._event(t, "meeting", EventKind.PHASE, f"practice session {state}"))
+        practice = s.channels[ChannelName.PRACTICE]
+        wanted = "PANELIST" in s.roles and s.practice and s.phase is Phase.JOINED
+        if not wanted and practice.snap.state is ChannelState.ERROR:
+            # no longer eligible: the SDK drops the practice channel it could not open
+            # (webinar/index.ts updatePSDataChannel -> cleanupPSDataChannel); no retry is due
+            out += self._set_state(t, practice, ChannelState.OFFLINE, detail="not eligible")
         badge = self._badge()
         if not s.timeline or s.timeline[-1].label != badge:
             self._mark(badge, t)
