@@ -180,6 +180,15 @@ async def resync(request: Request) -> Response:
     return JSONResponse(_engine(request).resync(meeting_id, token, device_url))
 
 
+async def active_loci(request: Request) -> Response:
+    """`GET /locus/api/v1/loci` (SDK `meetings/request.ts` getActiveMeetings). The device is
+    the SDK's `cisco-device-url` header (`internal-plugin-device` DeviceUrlInterceptor) or a
+    `deviceUrl` query; without either, the caller's user token decides."""
+    token = _user(request)
+    device_url = request.headers.get("cisco-device-url") or request.query_params.get("deviceUrl")
+    return JSONResponse(_engine(request).active_loci(token, device_url))
+
+
 async def keep_alive(request: Request) -> Response:
     async def handle() -> Response:
         _user(request)
@@ -290,6 +299,7 @@ def build_app(engine: SimEngine) -> Starlette:
         Route("/wdm/api/v1/devices/{device_id}", device_refresh, methods=["PUT"]),
         Route("/wdm/api/v1/devices/{device_id}", device_delete, methods=["DELETE"]),
         Route("/locus/api/v1/loci/call", join_call, methods=["POST"]),
+        Route("/locus/api/v1/loci", active_loci, methods=["GET"]),
         Route(LOCI, resync, methods=["GET"]),
         Route(LOCI + "/participant", join, methods=["POST"]),
         Route(LOCI + "/controls/", controls, methods=["PUT"]),

@@ -267,6 +267,27 @@ class SimEngine(HostControls):
         # (res.body)); `locus` repeats it for clients written to PROTOCOL.md's `{locus}`.
         return {**locus, "locus": locus}
 
+    def active_loci(self, user_token: str, device_url: str | None) -> dict[str, Any]:
+        """`GET /locus/api/v1/loci`: every live meeting of this device (else of this user),
+        each locus as its participant there sees it (same sequence pair as pushes).
+
+        The SDK calls it at each device-socket online (`meetings/index.ts` syncMeetings) and
+        destroys every meeting whose locusUrl is not listed (NO_MEETINGS_TO_SYNC), so joined
+        and lobby participants are listed; left ones and ended meetings are not.
+        """
+        loci = []
+        for m in self.model.meetings.values():
+            if m.ended:
+                continue
+            if device_url:
+                p = m.by_device(device_url)
+            else:
+                p = self.model.live_participant_of(m, user_token)
+            if p is not None:
+                loci.append(render_locus(self.model, m, p))
+        # `locusUrls` as Locus lists it (`meetings/request.ts` determineRedirections)
+        return {"loci": loci, "locusUrls": [locus["url"] for locus in loci]}
+
     def keep_alive(self, meeting_id: str, participant_id: str) -> dict[str, Any]:
         m = self.meeting(meeting_id)
         p = self.participant(m, participant_id)

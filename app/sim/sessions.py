@@ -151,7 +151,14 @@ def _handle(engine: SimEngine, link: SocketLink, message: dict[str, Any]) -> Non
             {
                 "id": str(uuid.uuid4()),  # every server frame has one: the SDK acks it
                 "type": "subchannelSubscriptionResponse",
-                "data": {"subscribed": subscribe, "unsubscribed": unsubscribe},
+                # data.eventType: mercury.js `_onmessage` splits it for every frame but
+                # pong/shutdown (a frame without one throws there); this one names no SDK
+                # plugin, so no handler runs and the SDK only emits `event:<it>` (unheard)
+                "data": {
+                    "eventType": "subchannelSubscriptionResponse",
+                    "subscribed": subscribe,
+                    "unsubscribed": unsubscribe,
+                },
             }
         )
     else:
