@@ -131,6 +131,7 @@ class SdkClient:
             argv += ["--sdk", str(self.sdk_dir)]
         env = dict(os.environ)
         env.pop("DCMON_USER_TOKEN", None)  # the driver gets the token in `start`, not its env
+        env.update(timing_env(self.settings))
         try:
             await self.process.start(argv, str(home.folder), env)
         except DriverError as exc:
@@ -359,6 +360,21 @@ class SdkClient:
 
         task.add_done_callback(done)
         return task
+
+
+def timing_env(settings: Any) -> dict[str, str]:
+    """The profile's ping and pong times, in the SDK's own configuration: mercury and llm
+    read MERCURY_PING_INTERVAL / MERCURY_PONG_TIMEOUT / MERCURY_FORCE_CLOSE_DELAY (ms) from
+    the environment (internal-plugin-mercury/src/config.js:11,16,32; internal-plugin-llm/
+    src/llm.ts:21,26), so a scenario's deadlines mean the same for both clients. Backoff is
+    left at the SDK's own (its config takes those values without a number conversion)."""
+    if settings is None or getattr(settings, "profile", "sdk") == "sdk":
+        return {}
+    return {
+        "MERCURY_PING_INTERVAL": str(round(settings.ping_interval * 1000)),
+        "MERCURY_PONG_TIMEOUT": str(round(settings.pong_timeout * 1000)),
+        "MERCURY_FORCE_CLOSE_DELAY": str(round(settings.force_close_delay * 1000)),
+    }
 
 
 def sdk_client(

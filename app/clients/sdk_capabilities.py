@@ -41,8 +41,6 @@ SDK_CAPABILITIES = Capabilities(
     unknown_events={
         EventKind.SUBSCRIBE_FAILED.value: "the SDK swallows a failed subscription send",
         EventKind.RETRY.value: "mercury's retry schedule is internal to the SDK",
-        EventKind.RTT.value: "the SDK pings on its own schedule (mercury pingInterval 15 s), "
-        "not the scenario profile's: a count of round trips within its deadline says nothing",
         EventKind.SEQ_GAP.value: "the SDK does not report sequence gaps",
         EventKind.BAD_INPUT.value: "the SDK does not report frames it dropped",
         EventKind.LOCUS.value: "the SDK parses loci internally",

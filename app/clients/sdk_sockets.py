@@ -156,9 +156,21 @@ class SocketLines:
         ch = self._s.channels[name]
         kind = str(d.get("kind") or "")
         action, state = _SDK_DECISIONS.get(kind, (f"offline.{kind}", ChannelState.OFFLINE))
+        if name in self._pending_close:
+            out = self.flush_close(name, action)
+        elif ch.snap.state in (ChannelState.ONLINE, ChannelState.CONNECTING):
+            # mercury gave up on a socket whose close never completed (half-open: its own
+            # `Pong not received` close finds no peer): the offline line is all there is
+            code = d.get("code") if isinstance(d.get("code"), int) else None
+            reason = str(d.get("reason") or "")
+            info = CloseInfo(code, reason, None, action, self._mono_at(t))  # type: ignore[arg-type]
+            ch.snap = replace(ch.snap, last_close=info, online_since=None, confirmed=())
+            self._pending_close[name] = (t, code, reason)
+            out = self.flush_close(name, action)
+        else:
+            out = []
         if ch.snap.last_close is not None:
             ch.snap = replace(ch.snap, last_close=replace(ch.snap.last_close, action=action))
-        out = self.flush_close(name, action)
         out += self._set_state(t, ch, state)
         out.append(
             self._event(
