@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint sdkclient-test
+	@bash packaging/linux/build_deps.sh check
 	@bash scripts/qt_sysdeps.sh offscreen
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
 

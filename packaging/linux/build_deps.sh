@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Debian tools that `make package` (build) and `make package-test` (test) need; installs the
 # missing ones when root (like scripts/qt_sysdeps.sh), else prints the apt-get line.
-# Usage: build_deps.sh build|test
+# Usage: build_deps.sh build|test|check (check: what `make test` needs, the .desktop validator)
 set -u
 mode=${1:-build}
 # command -> Debian package
 build="dpkg-deb:dpkg desktop-file-validate:desktop-file-utils strip:binutils readelf:binutils objdump:binutils"
 test="xvfb-run:xvfb xauth:xauth xwininfo:x11-utils"
+check="desktop-file-validate:desktop-file-utils"
 wanted=$build
 [ "$mode" = test ] && wanted="$build $test"
+[ "$mode" = check ] && wanted=$check
 missing=""
 for pair in $wanted; do
   cmd=${pair%%:*}; pkg=${pair##*:}

@@ -26,7 +26,10 @@ def test_desktop_file_is_valid() -> None:
     assert re.search(r"^Icon=dcmon$", text, re.M)
     tool = shutil.which("desktop-file-validate")
     if tool is None:
-        pytest.skip("desktop-file-validate not installed (desktop-file-utils)")
+        pytest.fail(
+            "desktop-file-validate is missing: apt-get install -y desktop-file-utils"
+            " (make test installs it when run as root)"
+        )
     done = subprocess.run([tool, str(path)], capture_output=True, text=True)
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
