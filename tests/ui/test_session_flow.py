@@ -40,7 +40,11 @@ async def test_promote_and_practice_session_bring_up_second_card(qsettings: QSet
         assert not ui.card(PRACTICE).state.text().startswith("online")
         await ui.practice()
         assert ui.w.meeting.badge.text() == "Practice session"
-        assert ui.online_and_subscribed(DEFAULT)  # untouched by the promotion (P1)
+        # the default socket stays up (P1); transcription moves to the publish transport,
+        # the practice socket, and off the default (P8: captions never arrive twice)
+        assert ui.card(DEFAULT).state.text().startswith("online")
+        await ui.until(lambda: ui.online_and_subscribed(PRACTICE), 10, "practice subscribed")
+        assert "transcription ✓ confirmed" not in ui.card(DEFAULT).subs.text()
         ui.w.host.rate.setValue(20)
         ui.w.host.buttons["Set rate"].click()
         await ui.until(lambda: ui.w.captions.counts["practice"] >= 2, 10, "practice captions")
