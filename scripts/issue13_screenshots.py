@@ -90,11 +90,12 @@ async def drive(docs: Path) -> None:
 
 
 def main() -> None:
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from app.ui.qtloop import PreciseQEventLoop
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: PreciseQEventLoop(app)) as runner:
         runner.run(drive(ROOT / "docs"))
 
 

@@ -153,9 +153,9 @@ def run_on_qt_loop(app: Any, coro: Coroutine[Any, Any, T]) -> T:
     """
     import asyncio
 
-    import qasync
+    from app.ui.qtloop import PreciseQEventLoop
 
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: PreciseQEventLoop(app)) as runner:
         return runner.run(coro)
 
 

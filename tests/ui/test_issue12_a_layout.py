@@ -166,7 +166,7 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
-    import qasync
+    from app.ui.qtloop import PreciseQEventLoop
     app = QApplication([])
     from app.core.settings import profile
     from app.ui.window import build_window
@@ -194,7 +194,7 @@ CHILD = textwrap.dedent(
         w.close()
         await asyncio.wait_for(w.closed, 10)
 
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as r:
+    with asyncio.Runner(loop_factory=lambda: PreciseQEventLoop(app)) as r:
         r.run(main())
     """
 )
