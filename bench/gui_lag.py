@@ -163,6 +163,9 @@ async def _session(
         waiter = Waiter(w.bridge)
         sim.wait_ready()
         progress("gui_lag: window shown, simulator process ready")
+        from app.ui.main import freeze_startup_objects
+
+        freeze_startup_objects()  # as `python -m app gui` does once its window is up
         await w.session.use_server(sim.base_url)
         host = SimControl(sim.base_url)
         await host.create_meeting(MEETING, lobby=False, webinar=True)

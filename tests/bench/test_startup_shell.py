@@ -46,6 +46,8 @@ HEAVY = %(heavy)r
 seen = {}
 
 def finish():
+    import gc
+    seen["frozen"] = gc.get_freeze_count()  # start-up objects out of the collector's way
     seen["visible_after_retire"] = sorted(
         type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()
     )
@@ -94,6 +96,7 @@ def test_gui_paints_the_shell_before_heavy_imports_then_the_window(tmp_path: Pat
     assert seen["heavy_loaded"] == [], "loaded before the first paint"
     assert seen.get("window") is True, "the real window never painted"
     assert seen["visible_after_retire"] == ["MainWindow"]
+    assert seen["frozen"] > 10_000, "start-up objects were not frozen (gc.freeze)"
     assert done.returncode == 0, done.stderr[-2000:]
 
 
