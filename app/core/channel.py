@@ -29,8 +29,6 @@ from app.core.tap import Tap
 from app.core.tokens import TokenError
 from app.core.voicea import VoiceaSync
 
-PING_PHASE_INDEX = {ChannelName.DEVICE: 0, ChannelName.DEFAULT: 1, ChannelName.PRACTICE: 2}
-
 
 class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     def __init__(self, name: ChannelName, host: ChannelHost) -> None:
@@ -319,8 +317,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     def _connection(self) -> Connection:
         h = self._host
         tap = Tap(self)
-        phase = h.settings.ping_phases[PING_PHASE_INDEX[self.name]]
-        conn = Connection(h.settings, h.user_token, tap, h.transport, h.ssl_context, phase)
+        conn = Connection(h.settings, h.user_token, tap, h.transport, h.ssl_context, h.pings)
         tap.conn = conn
         return conn
 

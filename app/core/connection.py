@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from app.core import protocol as p
+from app.core.ping_coordinator import PingCoordinator
 from app.core.redact import redacting_logger
 from app.core.settings import Settings
 from app.core.transport import (
@@ -77,10 +78,12 @@ class Connection:
         listener: Listener,
         policy: TransportPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        ping_phase: float = 1.0,
+        pings: PingCoordinator | None = None,
     ) -> None:
+        """`pings`: the client's coordinator, shared by all its sockets (one of its own
+        when None: then nothing holds this socket's pings)."""
         self._s = settings
-        self._ping_phase = ping_phase
+        self._pings = pings or PingCoordinator(settings.ping_hold_max, settings.ping_gap)
         self.retired = False  # replaced by a switchover: its close is expected
         self.shutdown_seen = False  # the server sent `shutdown` on it
         self._user_token = user_token
@@ -263,22 +266,31 @@ class Connection:
             future.set_result(received_ns if pong.id == ping_id else -1)
 
     async def _ping_loop(self) -> None:
-        """The first ping at online (socket-base.js `_authorize` -> `_ping()`); the next one
-        pingInterval after each pong, except once: pingInterval * phase, so the sockets of
-        one client drift apart instead of pinging in lock-step."""
+        """The first ping at online (socket-base.js `_authorize` -> `_ping()`), the next one
+        pingInterval after each pong (`_ping` -> `pingInterval` timer), each sent through
+        the client's coordinator: held while another socket of the client has a ping in
+        flight (at most ping_hold_max), so the sockets never measure each other. The pong
+        timeout runs from the real send."""
         loop = asyncio.get_running_loop()
-        wait: float | None = None
+        first = True
         while True:
-            if wait is not None:
-                await asyncio.sleep(wait)  # the protocol's schedule
-            wait = self._s.ping_interval * (self._ping_phase if wait is None else 1.0)
-            ping_id = p.new_id()
-            future: asyncio.Future[int] = loop.create_future()
-            sent_ns = time.perf_counter_ns()
-            self._pending_ping = (ping_id, sent_ns, future)
+            if not first:
+                await asyncio.sleep(self._s.ping_interval)  # the protocol's schedule
+            first = False
+            await self._pings.acquire(self)
+            answered = False
             try:
+                ping_id = p.new_id()
+                future: asyncio.Future[int] = loop.create_future()
+                sent_ns = time.perf_counter_ns()
+                self._pending_ping = (ping_id, sent_ns, future)
                 await self._send(p.ping_frame(ping_id))
                 received_ns = await asyncio.wait_for(future, self._s.pong_timeout)
+                if received_ns < 0:
+                    self.start_close(1000, "Pong mismatch")
+                    return
+                answered = True
+                self._listener.rtt((received_ns - sent_ns) / 1e6)
             except ConnectionClosed:
                 return
             except TimeoutError:
@@ -286,10 +298,7 @@ class Connection:
                 return
             finally:
                 self._pending_ping = None
-            if received_ns < 0:
-                self.start_close(1000, "Pong mismatch")
-                return
-            self._listener.rtt((received_ns - sent_ns) / 1e6)
+                self._pings.release(self, answered)  # after the RTT is out: then the next
 
     def _outcome(self) -> Outcome:
         ws = self._ws

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from app.core import protocol as p
 from app.core.events import ChannelName, EventKind
 from app.core.http import Http
+from app.core.ping_coordinator import PingCoordinator
 from app.core.settings import Settings
 from app.core.tokens import TokenStore
 from app.core.transport import TransportPolicy
@@ -53,6 +54,7 @@ class ChannelHost(Protocol):
     device_url: str | None
     transport: TransportPolicy
     ssl_context: ssl.SSLContext
+    pings: PingCoordinator  # one per client: its sockets never ping at once
 
     def fetch_token(self, token_type: str, generation: int) -> Awaitable[str]: ...
     def refresh_device(self) -> Awaitable[None]: ...

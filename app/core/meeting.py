@@ -43,6 +43,7 @@ from app.core.locus import (
 )
 from app.core.locus_api import LocusApi
 from app.core.membership import Membership
+from app.core.ping_coordinator import PingCoordinator
 from app.core.reporting import Reporting
 from app.core.settings import SDK, Settings
 from app.core.tokens import StaleTokenError, TokenError, TokenSlot, TokenStore
@@ -83,6 +84,7 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
         except (OSError, ssl.SSLError) as exc:
             raise ValueError(f"CA file {ca_file!r} cannot be used: {exc}") from None
         self.settings = settings
+        self.pings = PingCoordinator(settings.ping_hold_max, settings.ping_gap)
         self.user_token = user_token
         self.display_name = display_name
         self.device_name = device_name

@@ -46,9 +46,11 @@ class Settings:
     device_type: str = "WEB"  # plugin-meetings config.ts meetings.deviceType
     locus_retry_delay: float = 2.0  # 503/429 on a locus URL without Retry-After
     locus_retry_max: float = 60.0  # a Retry-After above this is capped (ours)
-    # dcmon: after the first ping (at online), socket i waits pingInterval * phase[i] once,
-    # so the sockets of one client never ping in lock-step (device, default, practice)
-    ping_phases: tuple[float, float, float] = (1.0, 1 / 3, 2 / 3)
+    # dcmon: no two pings of one client's sockets in flight at once (ping_coordinator.py):
+    # a ping is held while another is in flight, and `ping_gap` after its pong, for at most
+    # `ping_hold_max` (so a half-open socket's pong timeout is late by at most that)
+    ping_hold_max: float = 1.0
+    ping_gap: float = 0.005
     endpoints: Endpoints = field(default_factory=Endpoints)
 
     def with_(self, **changes: object) -> Settings:
@@ -58,7 +60,9 @@ class Settings:
 SDK = Settings()
 
 # Faster pings so a half-open socket is caught in seconds on stage; labelled everywhere it shows.
-DEMO = Settings(profile="demo", ping_interval=2.0, pong_timeout=2.0, backoff_max=8.0)
+DEMO = Settings(
+    profile="demo", ping_interval=2.0, pong_timeout=2.0, backoff_max=8.0, ping_hold_max=0.25
+)
 
 # For tests: same rules, compressed time, so a scenario runs in milliseconds.
 TEST = Settings(
@@ -73,6 +77,8 @@ TEST = Settings(
     http_timeout=2.0,
     connect_timeout=2.0,
     close_timeout=0.5,
+    ping_hold_max=0.05,
+    ping_gap=0.002,
 )
 
 PROFILES: dict[str, Settings] = {"sdk": SDK, "demo": DEMO, "test": TEST}
