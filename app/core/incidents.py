@@ -16,13 +16,14 @@ registrations, online, resubscription requested / confirmed, first caption.
 from __future__ import annotations
 
 import re
-import statistics
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.events import CoreEvent, EventKind
+from app.core.incident_cadence import GAP_FLOOR, CaptionGaps, _Cadence
+from app.core.incident_causes import CAUSE_WINDOW, _cause_for, _close_short, _close_words, _code
 from app.core.incident_figures import Summary, percentile, summarize
 from app.core.incident_model import (
     LANES,
@@ -35,11 +36,8 @@ from app.core.incident_model import (
 
 DATA_CHANNELS = ("default", "practice")
 CHANNELS = ("device", *DATA_CHANNELS)
-CAUSE_WINDOW = 90.0  # s: a half-open under the sdk profile takes up to ~30 s to detect
-CAUSE_LATE = 0.05  # s: clock slack (actions are stamped when called, before any effect)
 CAPTION_WINDOW = 30.0  # s: captions this recent before an incident mean it carried them
 SETTLE_AFTER = 10.0  # s after online without a caption: settled anyway
-GAP_FLOOR = 0.5  # s: a shorter silence is never a caption gap, whatever the cadence
 _GAP = re.compile(r"expected (\d+), got (\d+)")
 _WAIT = re.compile(r"\bin (\d+(?:\.\d+)?) s\b")
 _QUIET = {"offline", "waiting"}  # not wanted (any more): a planned stop, not a disruption
@@ -78,45 +76,6 @@ class _Open:
     settled: bool = False
 
 
-class _Cadence:
-    """Recent caption arrivals on one channel: the typical interval and the last one."""
-
-    def __init__(self) -> None:
-        self.last: float | None = None
-        self.intervals: deque[float] = deque(maxlen=20)
-
-    def add(self, wall: float) -> float | None:
-        gap = None if self.last is None else wall - self.last
-        if gap is not None:
-            self.intervals.append(gap)
-        self.last = wall
-        return gap
-
-    @property
-    def interval(self) -> float | None:
-        return statistics.median(self.intervals) if len(self.intervals) >= 3 else None
-
-    def reset(self) -> None:
-        self.intervals.clear()
-
-
-class CaptionGaps:
-    """Per channel: a caption that comes after an unusual silence (more than three typical
-    intervals, and over GAP_FLOOR) gives (seconds, ~captions lost); the Captions panel's
-    gap marker."""
-
-    def __init__(self) -> None:
-        self._cadence: dict[str, _Cadence] = {}
-
-    def feed(self, channel: str, wall: float) -> tuple[float, int] | None:
-        cadence = self._cadence.setdefault(channel, _Cadence())
-        interval = cadence.interval
-        gap = cadence.add(wall)
-        if gap is not None and interval and gap > max(3 * interval, GAP_FLOOR):
-            return gap, max(0, round(gap / interval) - 1)
-        return None
-
-
 class IncidentTracker:
     """Feed it events (and actions) in any live order; `incidents()` is the story so far."""
 
@@ -132,6 +91,7 @@ class IncidentTracker:
         self._cadence: dict[str, _Cadence] = {}
         self._audit: dict[str, dict[str, Any]] = {}
         self._recent: deque[tuple[float, str, str]] = deque(maxlen=64)
+        self._recent_keys: dict[str, int] = {}  # key -> entries in _recent: scan only on a hit
         self._heard: dict[str, float] = {}  # last ping round trip or caption per channel
         self._last_wall = 0.0
         self.first_wall: float | None = None
@@ -178,7 +138,8 @@ class IncidentTracker:
                 ms = data.get("ms")
                 start = ev.wall - (ms / 1000 if isinstance(ms, int | float) else 0)
                 inc.steps.append(Step("token", f"token {data.get('source')}", start, ev.wall))
-        self._settle(ev.wall)
+        if self._open:
+            self._settle(ev.wall)
 
     def _channel_event(self, ev: CoreEvent) -> None:
         ch, kind, data = ev.channel, ev.kind, ev.data
@@ -296,8 +257,16 @@ class IncidentTracker:
         interval = cadence.interval
         key = f"{ev.data.get('start_millis', '')}|{ev.data.get('text', ev.summary)}"
         window = min(0.5, 3 * interval) if interval else 0.5
-        duplicate = any(w >= wall - window and k == key for w, _, k in self._recent)
-        self._recent.append((wall, ch, key))
+        recent, keys = self._recent, self._recent_keys
+        duplicate = key in keys and any(w >= wall - window and k == key for w, _, k in recent)
+        if len(recent) == recent.maxlen:  # the oldest is about to fall out
+            old = recent[0][2]
+            if keys[old] == 1:
+                del keys[old]
+            else:
+                keys[old] -= 1
+        recent.append((wall, ch, key))
+        keys[key] = keys.get(key, 0) + 1
         if duplicate:
             audit["duplicates"] += 1
             for other in self._open.values():
@@ -308,6 +277,8 @@ class IncidentTracker:
         gap = cadence.add(wall)
         if gap is not None and interval and last is not None and gap > max(3 * interval, GAP_FLOOR):
             audit["gaps"].append((last, wall, max(0, round(gap / interval) - 1)))
+        if not self._open:
+            return
         for other in self._open.values():  # captions again: on whichever channel carries them
             if other.online is not None and other.first_caption is None:
                 if other.last_caption_before is not None:
@@ -419,35 +390,6 @@ class IncidentTracker:
         ]
 
 
-def _cause_for(
-    o: _Open, actions: Sequence[Action], used: set[tuple[int, str]]
-) -> tuple[Action | None, tuple[Action, ...]]:
-    """The latest disruptive action aimed at this channel (else at no channel in particular)
-    between the channel coming online and just after the detection."""
-    lo = max(o.detected - CAUSE_WINDOW, o.online_since or 0.0)
-    hi = o.detected + CAUSE_LATE
-    candidates = [
-        (i, a)
-        for i, a in enumerate(actions)
-        if lo <= a.wall <= hi and a.disruptive and a.channel in (o.channel, None)
-    ]
-    candidates = [(i, a) for i, a in candidates if (i, o.channel) not in used]
-    if not candidates:
-        return None, ()
-    aimed = [c for c in candidates if c[1].channel == o.channel]
-    index, cause = (aimed or candidates)[-1]
-    used.add((index, o.channel))  # one action causes at most one incident per channel
-    # what set it up: a token expiry or a fault shortly before (a rotate after an expiry)
-    related = tuple(
-        a
-        for _, a in candidates
-        if a is not cause
-        and 0 <= cause.wall - a.wall <= 5.0
-        and (a.source == "fault" or a.name == "tokens")
-    )
-    return cause, related
-
-
 def derive(events: Iterable[CoreEvent], actions: Iterable[Action] = ()) -> IncidentTracker:
     """A finished tracker over a whole session (a recording, a scenario run)."""
     tracker = IncidentTracker()
@@ -459,28 +401,9 @@ def derive(events: Iterable[CoreEvent], actions: Iterable[Action] = ()) -> Incid
     return tracker
 
 
-def _close_words(data: Mapping[str, Any]) -> str:
-    code, reason = _code(data), str(data.get("reason") or "")
-    by = "client" if data.get("by_client") else "server"
-    if "pong" in reason.lower() and data.get("by_client"):
-        return f"pong timeout ({code} {reason!r}, closed by client)"
-    frame = " (no close frame)" if data.get("code") is None else ""
-    return f"close {code}{frame} {reason!r} by {by}"
-
-
-def _close_short(data: Mapping[str, Any]) -> str:
-    reason = str(data.get("reason") or "")
-    if "pong" in reason.lower() and data.get("by_client"):
-        return "pong timeout"
-    return f"close {_code(data)}"
-
-
-def _code(data: Mapping[str, Any]) -> int:
-    code = data.get("code")
-    return code if isinstance(code, int) else 1006  # no close frame is 1006 (PROTOCOL.md 4)
-
-
 __all__ = [
+    "CAUSE_WINDOW",
+    "GAP_FLOOR",
     "LANES",
     "Action",
     "CaptionAudit",

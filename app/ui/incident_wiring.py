@@ -6,7 +6,6 @@ panel and adds the menu entries.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -15,9 +14,10 @@ from PySide6.QtWidgets import QDockWidget
 
 from app.core.incidents import Action
 from app.scenario.actionlog import ActionSink, LoggedClient, LoggedSim
-from app.scenario.recording import Recorder, Session, SessionFormatError, SessionLoader
+from app.scenario.recording import Session, SessionFormatError
 from app.ui.panels.incidents import IncidentsPanel, SpanHighlight
 from app.ui.recording_control import BridgeHub
+from app.ui.session_memory import SessionMemory
 
 MainWindow = Any  # the window (never imported here: no circle, see parts.py)
 
@@ -48,13 +48,9 @@ class Issue13:
         window.bridge.events.connect(self.panel.on_events)
         sink.forward(self.panel.add_action)
         sink.forward(self._to_file_recording)
-        # the live session in memory, for Save session as scenario (a recording's format)
-        self.buffer = io.StringIO()
-        self.memory = Recorder(
-            BridgeHub(window.bridge),
-            self.buffer,
-            server="window",
-            profile=window.session.settings.profile,
+        # the live session, bounded: only what Save session as scenario reads (issue 14)
+        self.memory = SessionMemory(
+            BridgeHub(window.bridge), server="window", profile=window.session.settings.profile
         )
         sink.forward(self.memory.action)
         dock = QDockWidget("Incidents", window)
@@ -112,11 +108,7 @@ class Issue13:
 
     # -- the live session as a recording --------------------------------------------------
     def live_session(self) -> Session:
-        raw = self.buffer.getvalue().encode("utf-8")
-        loader = SessionLoader("this session", raw)
-        while not loader.step(50_000):
-            pass
-        return loader.session()
+        return self.memory.session()
 
     def save_as_scenario(self) -> Any:
         from app.ui.save_scenario import SaveScenarioDialog
