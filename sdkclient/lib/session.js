@@ -123,13 +123,22 @@ class Session {
     if (!destination) throw new Error('join needs "meeting"');
     if (this.meeting && this.phaseOf(this.meeting) !== 'left') throw new Error('already in a meeting');
     const meeting = await this.webex.meetings.create(String(destination));
+    // create() may hand back the Meeting object of an earlier, left visit to the same locus
+    meeting._dcmonLeft = false;
     this.meeting = meeting;
     this.lastPhase = null;
     observe.watchMeeting(meeting, () => {
       this.reportPhase();
       this.maybeStartCaptions();
     });
-    await meeting.join({});
+    try {
+      await meeting.join({});
+    } catch (error) {
+      // a failed join leaves no meeting behind: the next join must not be refused
+      this.meeting = null;
+      this.lastPhase = null;
+      throw error;
+    }
     this.reportPhase();
     this.maybeStartCaptions();
     return {meetingId: meeting.id, locusUrl: meeting.locusUrl, phase: this.phaseOf(meeting)};
@@ -243,8 +252,10 @@ class Session {
   // --- derived state -----------------------------------------------------------------
   phaseOf(meeting) {
     const state = meeting.joinedWith && meeting.joinedWith.state;
-    if (state === 'LEFT' || meeting._dcmonLeft) return 'left';
+    if (meeting._dcmonLeft) return 'left';
+    // before the stale LEFT of an earlier visit: a rejoin waiting in the lobby is in the lobby
     if (meeting.isUserUnadmitted) return 'lobby';
+    if (state === 'LEFT') return 'left';
     if (state === 'JOINED') return 'joined';
     return 'joining';
   }
