@@ -22,7 +22,7 @@ async def test_filter_pause_and_export_without_secrets(
         await ui.practice()
         log = ui.w.log
         # both tokens exist now; the test (not the UI) reads them to search the files for them
-        tokens = [ui.w.session.client.tokens.get(k).token for k in TOKEN_TYPES]
+        tokens = [ui.w.session.client.core.tokens.get(k).token for k in TOKEN_TYPES]
         assert all(len(t) > 40 for t in tokens)
         secrets = [*tokens, ui.w.session.user_token]
 
