@@ -84,6 +84,9 @@ def test_a_change_missed_while_the_device_socket_was_dead_arrives_with_the_sync(
     listed locus is a delta on what the SDK holds, so its parser applies it."""
     with sdk_session() as (sim, d, mid):
         d.run("join", meeting=mid)
+        # the SDK turns captions on after the join (a locus change of its own): let it land
+        # first, so the role change below is the only change the half-open socket swallows
+        d.wait("captions on", d.ev("captions", state="on"))
         pid = sim.participant(mid)["participantId"]
         sim.call(
             "POST", "/sim/sockets", {"meetingId": mid, "channel": "device", "action": "halfopen"}
