@@ -177,10 +177,12 @@ CHILD = textwrap.dedent(
         qs.setValue("ui/confirm_destructive", "false")
         w = build_window(qs, profile("test"), None)
         w.show()
-        for _ in range(200):
+        for _ in range(200):  # bounded poll (2 s): the first layout has no signal to wait on
             if w._default_state is not None:
                 break
             await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the window never recorded its default layout")
         w.set_host_available(True)
         for _ in range(5):
             await asyncio.sleep(0)
