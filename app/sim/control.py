@@ -161,6 +161,10 @@ class SimControl:
     async def clear_faults(self) -> dict:
         return await self._call("DELETE", "/sim/faults")
 
+    async def clear_fault(self, endpoint: str) -> dict:
+        """Clear one endpoint's fault; the others stay with their calls left."""
+        return await self._call("DELETE", f"/sim/faults/{endpoint}")
+
     async def socket(
         self,
         meeting_id: str,

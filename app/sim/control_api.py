@@ -175,6 +175,14 @@ async def clear_faults(request: Request) -> JSONResponse:
     return JSONResponse({"cleared": _engine(request).faults.clear()})
 
 
+async def clear_one_fault(request: Request) -> JSONResponse:
+    """`DELETE /sim/faults/{endpoint}` (beyond PROTOCOL.md): the other faults stay as they are."""
+    endpoint = request.path_params["endpoint"]
+    if endpoint not in ENDPOINTS:
+        raise SimError(400, f"endpoint must be one of {sorted(ENDPOINTS)}, not {endpoint!r}")
+    return JSONResponse({"cleared": int(_engine(request).faults.clear_one(endpoint))})
+
+
 async def list_faults(request: Request) -> JSONResponse:
     """Active faults, plus the other network conditions in force: socket latency and
     transcription rates (the UI shows them together)."""
@@ -307,5 +315,6 @@ def routes() -> list[Route]:
         Route("/sim/faults", set_fault, methods=["POST"]),
         Route("/sim/faults", clear_faults, methods=["DELETE"]),
         Route("/sim/faults", list_faults, methods=["GET"]),
+        Route("/sim/faults/{endpoint}", clear_one_fault, methods=["DELETE"]),
         Route("/sim/sockets", sockets, methods=["POST"]),
     ]

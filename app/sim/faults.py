@@ -85,6 +85,12 @@ class FaultBook:
         self._on_change()
         return count
 
+    def clear_one(self, endpoint: str) -> bool:
+        """Clear one endpoint's fault; the others keep their calls left and hit counts."""
+        gone = self._faults.pop(endpoint, None) is not None
+        self._on_change()
+        return gone
+
     def view(self) -> list[dict[str, Any]]:
         return [f.view() for f in self._faults.values()]
 

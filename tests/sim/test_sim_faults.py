@@ -101,6 +101,23 @@ async def test_error_fault_answers_html_500_for_count_calls(sim, ctl, guest_fact
     assert (await guest.register(dc_url, token)).status_code == 200
 
 
+async def test_clearing_one_fault_leaves_the_others_as_they_stand(sim, ctl, guest_factory, http):
+    await ctl.create_meeting("L1", lobby=False)
+    guest = guest_factory()
+    await guest.register_device(with_socket=False)
+    await guest.join("L1")
+    await ctl.fault("token", "error", status=503, count=3)
+    await ctl.fault("register", "slow", delay_ms=10)
+    assert (await guest.token()).status_code == 503  # one of the three calls used
+    assert (await ctl.clear_fault("register"))["cleared"] == 1
+    (left,) = (await ctl.faults())["faults"]
+    # not cleared and set again: its calls left and hits are the ones it had
+    assert (left["endpoint"], left["remaining"], left["hits"]) == ("token", 2, 1)
+    assert (await ctl.clear_fault("register"))["cleared"] == 0  # nothing left to clear
+    bad = await http.delete("/sim/faults/sideways")
+    assert bad.status_code == 400 and "endpoint" in bad.json()["message"]
+
+
 async def test_slow_fault_issues_at_once_and_answers_late(sim, ctl, guest_factory):
     await ctl.create_meeting("L1", lobby=False)
     guest = guest_factory()

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QSettings
 from app.core.events import ChannelName, EventKind
 from app.ui.panels.host import HostPanel
 from app.ui.panels.sim_calls import list_faults
-from tests.ui.driver import MEETING, open_ui
+from tests.ui.driver import MEETING, SETTINGS, open_ui
 
 DEFAULT = ChannelName.DEFAULT
 
@@ -90,6 +90,38 @@ async def test_active_faults_listed_from_the_simulator_each_with_its_clear(
         me = next(p for p in state["participants"] if p["participantId"] == ui.snap.participant_id)
         assert all(s["latencyMs"] == 0 for s in me["channels"]["default"]["sockets"])
         assert "fault:keepalive" in rows()
+
+
+async def test_a_server_half_open_socket_is_listed_and_can_be_ended_from_its_row(
+    qsettings: QSettings,
+) -> None:
+    # a pong timeout long enough that the client does not end it first
+    async with open_ui(qsettings, SETTINGS.with_(pong_timeout=30.0)) as ui:
+        await ui.join()
+        await ui.admit()
+        await ui.until(lambda: ui.online_and_subscribed(DEFAULT), 10, "default online")
+        host = ui.w.host
+        host.sock_channel.setCurrentIndex(host.sock_channel.findData("default"))
+        host.buttons["Server half-open"].click()
+        await ui.until(lambda: "halfopen:default" in host.faults.clear_buttons, 5, "listed")
+        button = host.faults.clear_buttons["halfopen:default"]
+        assert button.text() == "End (1006)" and "1006" in button.toolTip()
+        seen = len(ui.events)
+        button.click()
+        closed = await ui.until(
+            lambda: next(
+                (
+                    e
+                    for e in ui.events[seen:]
+                    if e.channel == "default" and e.kind is EventKind.CLOSED
+                ),
+                None,
+            ),
+            5,
+            "the half-open socket ended",
+        )
+        assert closed.data["code"] == 1006  # ended by the server, not by a pong timeout
+        await ui.until(lambda: "halfopen:default" not in host.faults.clear_buttons, 5, "row gone")
 
 
 async def test_fault_fields_are_labelled_per_mode_and_body_mode_applies(

@@ -36,6 +36,14 @@ MODES = (
 SimCall = Callable[[Any], Awaitable[Any]]
 
 
+def shrinkable(box: QComboBox, chars: int = 6) -> QComboBox:
+    """A combo that may be narrower than its longest item (the shown text elides; the list
+    opens at full width): the console fits a laptop's left column without scrolling sideways."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(chars)
+    return box
+
+
 class FaultForm(QWidget):
     """Endpoint, mode, and only the fields that mode uses, each with its label."""
 
@@ -56,7 +64,10 @@ class FaultForm(QWidget):
         self.retry_after.setToolTip("sent as the Retry-After header (503 / 429 mostly)")
         self.body = QLineEdit(objectName="faultBody", placeholderText='raw text, e.g. {"bad"')
         self.count = QSpinBox(objectName="faultCount", minimum=0, maximum=1000, value=1)
-        self.count.setSpecialValueText("all (until cleared)")
+        self.count.setSpecialValueText("every call")
+        self.count.setToolTip("how many calls the fault answers; 'every call' until cleared")
+        shrinkable(self.endpoint)
+        shrinkable(self.mode)
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.labels: dict[str, QLabel] = {}
@@ -110,6 +121,8 @@ class ActiveFault:
     what: str  # endpoint or channel
     detail: str
     clear: SimCall | None  # None: nothing the console can undo
+    clear_text: str = "Clear"
+    clear_tip: str = ""
 
 
 def active_faults(
@@ -146,13 +159,18 @@ def active_faults(
                     )
                 )
             if any(k.get("state") == "halfopen" for k in live):
+                # a half-open socket cannot be made to answer again (the server dropped
+                # what it was sent); ending it is what a recovering network would do
                 rows.append(
                     ActiveFault(
                         "halfopen",
                         ch,
                         f"{ch} socket half-open ({p.get('displayName')}): ends when the "
                         "client's pong timeout closes it",
-                        None,
+                        lambda s, c=ch, q=pid: s.socket(meeting, c, "reset", participant_id=q),
+                        clear_text="End (1006)",
+                        clear_tip="end it now: the server drops the TCP connection (1006), "
+                        "without waiting for the client to notice",
                     )
                 )
     rate = float(state.get("transcriptionPerSecond") or 0.0)
@@ -204,8 +222,8 @@ class ActiveFaultsList(QTreeWidget):
             if row.clear is None:
                 continue
             key = f"{row.kind}:{row.what}"
-            button = QPushButton("Clear", objectName=f"clear_{row.kind}_{row.what}")
-            button.setToolTip(f"clear {row.detail}")
+            button = QPushButton(row.clear_text, objectName=f"clear_{row.kind}_{row.what}")
+            button.setToolTip(row.clear_tip or f"clear {row.detail}")
             button.clicked.connect(lambda _=False, r=row: self._on_clear(r))
             box = QWidget()
             lay = QHBoxLayout(box)

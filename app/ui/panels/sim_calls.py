@@ -54,28 +54,9 @@ async def post_fault(sim: Any, body: dict[str, Any]) -> dict:
 
 
 async def clear_fault(sim: Any, endpoint: str) -> dict:
-    """Clear one endpoint's fault. The API clears all at once (`DELETE /sim/faults`), so the
-    others are set again as they stand (same mode, parameters and calls left)."""
-    keep = [f for f in await list_faults(sim) if f.get("endpoint") != endpoint]
-    await sim.clear_faults()
-    for f in keep:
-        await post_fault(sim, _again(f))
-    return {"cleared": endpoint, "kept": [f.get("endpoint") for f in keep]}
-
-
-def _again(view: dict[str, Any]) -> dict[str, Any]:
-    body = fault_body(
-        str(view.get("endpoint")),
-        str(view.get("mode")),
-        delay_ms=view.get("delayMs"),
-        status=view.get("status"),
-        count=view.get("remaining"),
-        retry_after=view.get("retryAfter"),
-        body=view.get("body"),
-    )
-    if body["mode"] == "error" and "retryAfter" in view:
-        body["retryAfter"] = view["retryAfter"]  # null too: a 503 without the header stays so
-    return body
+    """Clear one endpoint's fault (`DELETE /sim/faults/{endpoint}`): the others keep their
+    calls left and hit counts."""
+    return await sim.clear_fault(endpoint)
 
 
 def describe_fault(f: dict[str, Any]) -> str:
