@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -235,8 +235,13 @@ def install(window: QMainWindow, selector: ClientSelector) -> CapabilityGate:
     """Put the selector in its own toolbar and gate the commands; `window.session` must be
     the session whose factory is `selector.factory`."""
     selector.session = getattr(window, "session", None)
-    bar = QToolBar("Client", objectName="clientBar", movable=False, floatable=False)
-    bar.addWidget(selector)
-    window.addToolBar(bar)
+    menus = window.menuBar()
+    if menus.isNativeMenuBar():  # macOS: a native menu bar shows no corner widget
+        bar = QToolBar("Client", objectName="clientBar", movable=False, floatable=False)
+        bar.addWidget(selector)
+        window.addToolBar(bar)
+    else:
+        # in the menu bar's free right end: a whole toolbar row is 28 px a laptop lacks
+        menus.setCornerWidget(selector, Qt.Corner.TopRightCorner)
     window.client_selector = selector  # type: ignore[attr-defined]
     return CapabilityGate(window, selector)

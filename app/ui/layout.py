@@ -104,10 +104,10 @@ def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([d["Meeting"], d["Channels"]], [int(w * left), int(w * (1 - left))], h)
     if w >= WIDE:
         window.resizeDocks([d["Event log"], d["Captions"]], [int(w * 0.45), int(w * 0.25)], h)
+    # on a laptop the plots share their tab with the captions and need the height more
+    right = (0.35, 0.31, 0.34) if w >= WIDE else (0.33, 0.39, 0.28)
     window.resizeDocks(
-        [d["Channels"], d["Latency"], d["Event log"]],
-        [int(ht * 0.35), int(ht * 0.31), int(ht * 0.34)],
-        v,
+        [d["Channels"], d["Latency"], d["Event log"]], [int(ht * f) for f in right], v
     )
     window.resizeDocks(
         [d["Meeting"], d["Tokens"], d["Host console"]],

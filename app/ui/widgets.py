@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -90,7 +90,10 @@ class CopyLabel(ElideLabel):
 
 
 class Banner(QWidget):
-    """A readable error line at the top of the window, dismissable; never a dialog."""
+    """A readable error line at the top of the window, dismissable; never a dialog.
+    `shown` tells its holder (a toolbar) to take no room while there is nothing to say."""
+
+    shown = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         from PySide6.QtWidgets import QHBoxLayout, QToolButton
@@ -107,6 +110,8 @@ class Banner(QWidget):
         lay.addWidget(self.label, 1)
         lay.addWidget(close)
         self.count = 0
+        # a QWidget subclass paints no style-sheet background without this (white on grey)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(
             "#banner { background: #d1242f; border-radius: 4px; }"
             "#bannerText, #bannerClose { color: white; font-weight: bold; }"
@@ -117,8 +122,52 @@ class Banner(QWidget):
         self.count += 1
         more = f"  ({self.count} errors, see the event log)" if self.count > 1 else ""
         self.label.setText(message + more)
+        self.shown.emit(True)  # the holder first: a toolbar shown later hides its widgets
         self.show()
 
     def dismiss(self) -> None:
         self.count = 0
         self.hide()
+        self.shown.emit(False)
+
+
+class ReflowRow(QWidget):
+    """`main` and `extra` side by side when the width holds both, `extra` on a second line
+    when it does not: a laptop keeps every control whole, a wide screen saves a line."""
+
+    def __init__(self, main: QWidget, extra: QWidget, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QGridLayout
+
+        super().__init__(parent)
+        self.main, self.extra = main, extra
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setColumnStretch(0, 1)
+        self.one_line: bool | None = None
+        self._place(True)
+
+    def needed(self) -> int:
+        """The width both need on one line."""
+        return self.main.minimumSizeHint().width() + self.extra.sizeHint().width() + 12
+
+    def _place(self, one_line: bool) -> None:
+        if one_line == self.one_line:
+            return
+        self.one_line = one_line
+        self.grid.removeWidget(self.extra)
+        self.grid.addWidget(self.main, 0, 0)
+        if one_line:
+            self.grid.addWidget(self.extra, 0, 1)
+        else:
+            self.grid.addWidget(self.extra, 1, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def minimumSizeHint(self) -> QSize:
+        # never wider than the two-line form: the one-line form is a choice, not a need
+        main, extra = self.main.minimumSizeHint(), self.extra.sizeHint()
+        width = max(main.width(), extra.width())
+        height = main.height() if self.one_line else main.height() + extra.height() + 6
+        return QSize(width, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place(event.size().width() >= self.needed())
+        super().resizeEvent(event)

@@ -82,9 +82,12 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
 
         bar = QToolBar("Messages", objectName="messagesBar", movable=False, floatable=False)
-        bar.addWidget(self.banner)
+        banner_action = bar.addWidget(self.banner)
         bar.toggleViewAction().setVisible(False)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.messages_bar, self._banner_action = bar, banner_action
+        self.banner.shown.connect(self._show_messages)
+        self._show_messages(False)
 
         # the left column runs the full height; the log and captions sit under the right one
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -126,6 +129,12 @@ class MainWindow(QMainWindow):
         self._saved = layout.saved_layout(qsettings, layout.available(self))
         if self._saved is not None:
             self.restoreGeometry(self._saved[0])
+
+    def _show_messages(self, on: bool) -> None:
+        # an empty toolbar is still a blank band across the window: it goes with the banner
+        # (the action, not the widget: a toolbar lays out the widgets of visible actions)
+        self.messages_bar.setVisible(on)
+        self._banner_action.setVisible(on)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -185,6 +194,7 @@ class MainWindow(QMainWindow):
         if self._saved is not None:
             self.restoreState(self._saved[1], LAYOUT_VERSION)
             self.set_host_available(self.session.is_simulator)
+            self._show_messages(self.banner.count > 0)  # the saved state holds it too
 
     def apply_default_sizes(self) -> None:
         layout.size_docks(self, self.docks)

@@ -17,13 +17,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
     QComboBox,
     QDockWidget,
     QLineEdit,
+    QScrollArea,
     QWidget,
 )
 
@@ -65,6 +66,30 @@ def layout_problems(w: MainWindow) -> list[str]:
         if not w.rect().contains(rects[title]):
             out.append(f"dock {title} {rects[title]} leaves the window {w.rect()}")
         out += _controls_problems(title, dock)
+        out += _overlaps(title, dock)
+    return out
+
+
+def _overlaps(title: str, dock: QDockWidget) -> list[str]:
+    """Two visible widgets of one layout drawn over each other (a grid gives a widget with an
+    Ignored size policy no room; its minimum width then paints it over its neighbour)."""
+    out = []
+    body = dock.widget()
+    assert body is not None
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    for parent in [body, *body.findChildren(QWidget)]:
+        if parent.layout() is None or not parent.isVisibleTo(body):
+            continue  # only what layouts place (not a combo's or a scroll area's insides)
+        kids = parent.findChildren(QWidget, options=direct)
+        shown = [x for x in kids if x.isVisibleTo(body) and x.width() > 0 and not x.isWindow()]
+        for i, a in enumerate(shown):
+            for b in shown[i + 1 :]:
+                both = a.geometry().intersected(b.geometry())
+                if both.width() > 1 and both.height() > 1:
+                    names = [x.objectName() or type(x).__name__ for x in (a, b)]
+                    out.append(
+                        f"{title}: {names[0]} {a.geometry()} overlaps {names[1]} {b.geometry()}"
+                    )
     return out
 
 
@@ -121,6 +146,20 @@ async def test_reset_layout_fits_each_screen_and_hides_no_control(
         for card in w.channels.cards.values():
             for b in (card.drop_button, card.reset_button, card.reconnect_button):
                 assert b.isVisible() and b.width() >= b.sizeHint().width() - 2, b.text()
+        # the host console scrolls up and down, never sideways (its buttons would be cut)
+        host_scroll = w.host.findChild(QScrollArea, "hostScroll")
+        assert host_scroll.horizontalScrollBar().maximum() == 0, host_scroll.widget().width()
+        # the plots and the log keep a readable height, on a laptop too
+        _, rtt, http = w.latency.ensure_plots()
+        await _settle(w)
+        heights = rtt.getViewBox().height(), http.getViewBox().height()
+        floor = (120, 70) if height >= 1080 else (70, 50)
+        assert heights[0] >= floor[0] and heights[1] >= floor[1], heights
+        table = w.log.table
+        rows = table.viewport().height() / table.verticalHeader().defaultSectionSize()
+        assert rows >= (10 if height >= 1080 else 3.5), rows
+        # no blank band under the menus while there is no message
+        assert not w.messages_bar.isVisible()
     finally:
         w.close()
         await asyncio.wait_for(w.closed, 10)
@@ -240,3 +279,28 @@ def test_on_a_real_1280x720_screen_the_first_and_the_reset_layout_fit(tmp_path: 
         w, h = out[phase]["size"]
         assert w <= 1280 and h <= 720, (phase, out[phase]["size"])
         assert not out[phase]["problems"], (phase, out[phase]["problems"])
+
+
+async def test_the_message_bar_takes_room_only_while_it_has_something_to_say(
+    qsettings: QSettings,
+) -> None:
+    w = build_window(qsettings, profile("test"), None)
+    w.show()
+    try:
+        await _settle(w)
+        top = w.docks["Meeting"].mapTo(w, QPoint(0, 0)).y()
+        assert not w.messages_bar.isVisible()
+        w.banner.show_error("Join failed: not a URL")
+        assert w.messages_bar.isVisible()
+        await Waiter(w.bridge).until(w.banner.isVisible, 5, "the banner shown (laid out)")
+        await Waiter(w.bridge).until(
+            lambda: w.docks["Meeting"].mapTo(w, QPoint(0, 0)).y() > top, 5, "docks move down"
+        )
+        w.banner.dismiss()
+        assert not w.messages_bar.isVisible()
+        await Waiter(w.bridge).until(
+            lambda: w.docks["Meeting"].mapTo(w, QPoint(0, 0)).y() == top, 5, "and back up"
+        )
+    finally:
+        w.close()
+        await asyncio.wait_for(w.closed, 10)

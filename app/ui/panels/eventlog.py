@@ -38,6 +38,7 @@ from app.core.events import CoreEvent
 from app.ui import lastdir
 from app.ui.eventmodel import EventFilter, EventModel
 from app.ui.redact import redact, redact_text
+from app.ui.widgets import ReflowRow
 
 ALL = ""
 SEARCH_MS = 200
@@ -110,19 +111,23 @@ class EventLogPanel(QWidget):
         self.proxy.layoutChanged.connect(self._maybe_follow)
         bar.rangeChanged.connect(self._maybe_follow)
 
-        filters = QHBoxLayout()
+        filter_box = QWidget()
+        filters = QHBoxLayout(filter_box)
+        filters.setContentsMargins(0, 0, 0, 0)
         for w in (self.channel_box, self.kind_box):
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(8)
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
-        self.search.setMinimumWidth(80)
-        # two rows: at 1280x720 the log is ~600 px wide and every control stays whole
-        filters2 = QHBoxLayout()
+        self.search.setMinimumWidth(160)
+        checks = QWidget()
+        filters2 = QHBoxLayout(checks)
+        filters2.setContentsMargins(0, 0, 0, 0)
         filters2.addWidget(self.heartbeats)
         filters2.addWidget(self.transcripts)
         filters2.addWidget(self.follow)
-        filters2.addStretch(1)
+        # one line where the log is wide enough, two on a laptop: every control stays whole
+        self.filter_row = ReflowRow(filter_box, checks)
         tools = QHBoxLayout()
         tools.addWidget(self.count, 1)
         self.count.setMinimumWidth(40)
@@ -131,8 +136,7 @@ class EventLogPanel(QWidget):
             tools.addWidget(w)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(filters)
-        lay.addLayout(filters2)
+        lay.addWidget(self.filter_row)
         lay.addWidget(self.table, 1)
         lay.addLayout(tools)
         self._count_timer = QTimer(self, interval=500)

@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.locus import DEFAULT_TOKEN, PRACTICE_TOKEN
-from app.ui.panels.faults import ActiveFault, ActiveFaultsList, FaultForm, active_faults
+from app.ui.panels.faults import (
+    ActiveFault,
+    ActiveFaultsList,
+    FaultForm,
+    active_faults,
+    shrinkable,
+)
 from app.ui.panels.host_summary import describe_state, short_channel, short_token
 from app.ui.panels.sim_calls import describe_fault, list_faults, set_captions, set_features
 from app.ui.session import Session
@@ -43,7 +49,7 @@ def _combo(name: str, items: list[tuple[str, Any]]) -> QComboBox:
     box = QComboBox(objectName=name)
     for label, data in items:
         box.addItem(label, data)
-    return box
+    return shrinkable(box)
 
 
 def _spin(name: str, lo: int, hi: int, value: int, suffix: str = "") -> QSpinBox:
@@ -122,27 +128,27 @@ class HostPanel(QWidget):
         )
         grid.addWidget(QLabel("Tokens"), r, 0)
         grid.addWidget(self.token_type, r, 1)
-        tok_buttons = QHBoxLayout()
-        for action in ("expire", "revoke"):
+        # one button per row in the last column: the console fits a laptop's left column
+        for i, action in enumerate(("expire", "revoke")):
             self._add(
-                tok_buttons,
+                grid,
                 action.capitalize(),
                 lambda m, p, a=action: self._tokens(m, a),
+                pos=(r + i, 2),
                 tip=f"{action} the issued tokens: the client sees it at its next registration",
             )
-        grid.addLayout(tok_buttons, r, 2)
-        r += 1
         # after Expire / Revoke: nothing visible happens until the client registers again
         self.token_note = QLabel("", objectName="tokenNote", wordWrap=True)
         self.token_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.token_note.setFixedHeight(self.token_note.fontMetrics().lineSpacing() * 2 + 4)
+        self.token_note.setFixedHeight(self.token_note.fontMetrics().lineSpacing() * 3 + 4)
+        self.token_note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.force = QPushButton("Rotate now", objectName="host_force_registration")
         self.force.setToolTip("rotate the URL: the client registers again with its token")
         self.force.clicked.connect(lambda: self.buttons["Rotate"].click())
         self.force.setEnabled(False)
-        grid.addWidget(self.token_note, r, 0, 1, 2)
-        grid.addWidget(self.force, r, 2)
-        r += 1
+        grid.addWidget(self.token_note, r + 1, 0, 2, 2)
+        grid.addWidget(self.force, r + 2, 2)
+        r += 3
         self.rate = QDoubleSpinBox(
             objectName="transcriptionRate", minimum=0, maximum=50, value=0.0, decimals=1
         )
@@ -154,7 +160,11 @@ class HostPanel(QWidget):
         grid.addWidget(self.rate, r, 1)
         self._add(grid, "Set rate", lambda m, p: self._rate_call(m), pos=(r, 2))
         r += 1
-        self.jwt_feature = QCheckBox("data-channel-with-jwt-token", objectName="featureJwt")
+        # the feature's whole name is too wide for a laptop's left column
+        self.jwt_feature = QCheckBox("JWT token", objectName="featureJwt")
+        self.jwt_feature.setToolTip(
+            "data-channel-with-jwt-token: with it on, registrations need the data-channel token"
+        )
         self.jwt_feature.setChecked(True)
         grid.addWidget(QLabel("Device feature"), r, 0)
         grid.addWidget(self.jwt_feature, r, 1)
@@ -180,12 +190,11 @@ class HostPanel(QWidget):
             "socketChannel", [(c, c) for c in ("default", "practice", "device")]
         )
         self.latency = _spin("socketLatency", 0, 10_000, 200, " ms")
-        sock_row = QHBoxLayout()
-        sock_row.addWidget(self.sock_channel)
-        sock_row.addWidget(QLabel("latency"))
-        sock_row.addWidget(self.latency)
         grid.addWidget(QLabel("Socket"), r, 0)
-        grid.addLayout(sock_row, r, 1)
+        grid.addWidget(self.sock_channel, r, 1)
+        r += 1
+        grid.addWidget(QLabel("Latency"), r, 0)
+        grid.addWidget(self.latency, r, 1)
         self._add(
             grid,
             "Set latency",
@@ -204,7 +213,7 @@ class HostPanel(QWidget):
             ),
         ):
             self._add(sock_buttons, text, lambda m, p, a=action: self._sock(m, p, a), tip=tip)
-        grid.addLayout(sock_buttons, r, 1, 1, 2)
+        grid.addLayout(sock_buttons, r, 0, 1, 3)
 
         reset = QPushButton("Reset all faults", objectName="host_reset_faults")
         reset.clicked.connect(self.reset_faults)

@@ -160,8 +160,12 @@ class LatencyPanel(QWidget):
 
         self._fallback.stop()
         view = pg.GraphicsLayoutWidget()
-        rtt_plot = make_plot(view, "ping RTT (ms)", 0)
-        http_plot = make_plot(view, "HTTP (ms)", 1)
+        # short axis titles: on a laptop each plot is ~100 px high and a longer one overlaps
+        rtt_plot = make_plot(view, "ping ms", 0)
+        http_plot = make_plot(view, "HTTP ms", 1)
+        # RTT is the live line; HTTP calls are points that need less height
+        view.ci.layout.setRowStretchFactor(0, 3)
+        view.ci.layout.setRowStretchFactor(1, 2)
         http_plot.setXLink(rtt_plot)
         # one time scale for both: its labels under the lower plot only (the upper keeps
         # its grid); half the text to lay out each time the range steps
@@ -390,6 +394,7 @@ class LatencyPanel(QWidget):
                 lines.append(f"<b>{title}</b> " + " &nbsp;".join(parts))
         if lines:
             self.stats.setText("<br>".join(lines) + " &nbsp;<small>ms: last (p50/p95)</small>")
+            self.stats.setToolTip("<br>".join(lines))  # all of it, where the line is clipped
 
     def stats_for(self, name: str) -> tuple[float | None, tuple[float, ...] | None]:
         s = self.rtt.get(name) or self.http.get(name)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.events import MeetingSnapshot, TokenSnapshot
 from app.core.locus import TOKEN_TYPES
@@ -77,6 +84,9 @@ class TokensPanel(QWidget):
         button.setObjectName(f"refresh_{SHORT.get(kind, kind)}")
         button.clicked.connect(lambda _=False, k=kind: self.refresh(k))
         labels[2].setMinimumWidth(labels[2].fontMetrics().horizontalAdvance("refreshed") + 12)
+        # Minimum, not Ignored: a grid gives an Ignored widget no room, and its minimum width
+        # then drew it over the age column ("refreshed00:11")
+        labels[2].setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         for clock_label in labels[3:5]:  # perf (issue 14): ticking clocks repaint, never relayout
             fm = clock_label.fontMetrics()
             widest = max(fm.horizontalAdvance(t) for t in ("-88:88:88", "expired", "never"))
