@@ -56,6 +56,7 @@ screenshot: $(STAMP)
 	cp docs/screenshot-1920x1080.png docs/screenshot.png
 
 bench: $(STAMP)
+	@bash sdkclient/install.sh  # the SDK client rows need its node_modules (skipped without Node)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
 clean:
