@@ -174,19 +174,30 @@ async def controls(request: Request) -> Response:
 
 
 async def resync(request: Request) -> Response:
-    token = _user(request)
-    device_url = request.query_params.get("deviceUrl")
-    meeting_id = request.path_params["meeting_id"]
-    return JSONResponse(_engine(request).resync(meeting_id, token, device_url))
+    """`GET /locus/api/v1/loci/{id}`: the whole locus (a client's resync). Fault endpoint
+    `loci`, with the list below."""
+
+    async def handle() -> Response:
+        token = _user(request)
+        device_url = request.query_params.get("deviceUrl")
+        meeting_id = request.path_params["meeting_id"]
+        return JSONResponse(_engine(request).resync(meeting_id, token, device_url))
+
+    return await _engine(request).faults.run("loci", request, handle)
 
 
 async def active_loci(request: Request) -> Response:
     """`GET /locus/api/v1/loci` (SDK `meetings/request.ts` getActiveMeetings). The device is
     the SDK's `cisco-device-url` header (`internal-plugin-device` DeviceUrlInterceptor) or a
     `deviceUrl` query; without either, the caller's user token decides."""
-    token = _user(request)
-    device_url = request.headers.get("cisco-device-url") or request.query_params.get("deviceUrl")
-    return JSONResponse(_engine(request).active_loci(token, device_url))
+
+    async def handle() -> Response:
+        token = _user(request)
+        headers = request.headers
+        device_url = headers.get("cisco-device-url") or request.query_params.get("deviceUrl")
+        return JSONResponse(_engine(request).active_loci(token, device_url))
+
+    return await _engine(request).faults.run("loci", request, handle)
 
 
 async def keep_alive(request: Request) -> Response:

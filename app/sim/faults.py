@@ -24,6 +24,7 @@ ENDPOINTS = (
     "leave",
     "controls",
     "meetinginfo",
+    "loci",  # the locus GETs: the active list (SDK syncMeetings) and a resync
 )
 MODES = ("slow", "error", "hang", "body")  # body: answer `status` with a given raw body
 DEFAULT_SLOW_MS = 2000

@@ -118,6 +118,27 @@ async def test_clearing_one_fault_leaves_the_others_as_they_stand(sim, ctl, gues
     assert bad.status_code == 400 and "endpoint" in bad.json()["message"]
 
 
+async def test_loci_fault_covers_the_active_list_and_a_resync(sim, ctl, guest_factory, http):
+    await ctl.create_meeting("L1", lobby=False)
+    guest = guest_factory()
+    await guest.register_device(with_socket=False)
+    await guest.join("L1")
+    assert (await http.get("/locus/api/v1/loci")).status_code == 200
+    await ctl.fault("loci", "error", status=503, count=2, retry_after=False)
+    listed = await http.get("/locus/api/v1/loci")
+    resync = await http.get("/locus/api/v1/loci/L1")
+    assert (listed.status_code, resync.status_code) == (503, 503)
+    assert "retry-after" not in listed.headers
+    assert (await http.get("/locus/api/v1/loci/L1")).status_code == 200  # the count is used up
+
+
+def test_the_host_console_offers_every_fault_endpoint_of_the_simulator():
+    from app.sim.faults import ENDPOINTS as SIM
+    from app.ui.panels.faults import ENDPOINTS as CONSOLE
+
+    assert sorted(CONSOLE) == sorted(SIM)
+
+
 async def test_slow_fault_issues_at_once_and_answers_late(sim, ctl, guest_factory):
     await ctl.create_meeting("L1", lobby=False)
     guest = guest_factory()

@@ -26,7 +26,18 @@ from PySide6.QtWidgets import (
 
 from app.ui.panels.sim_calls import clear_fault, describe_fault, fault_body
 
-ENDPOINTS = ("token", "register", "join", "keepalive", "device")
+# the simulator's fault endpoints (app/sim/faults.py, kept equal by a test), the common first
+ENDPOINTS = (
+    "token",
+    "register",
+    "join",
+    "keepalive",
+    "device",
+    "leave",
+    "controls",
+    "meetinginfo",
+    "loci",
+)
 MODES = (
     ("error: answer an HTTP error", "error"),
     ("slow: answer after a delay", "slow"),
