@@ -13,14 +13,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
-from dataclasses import replace
 from typing import Any
 
 from app.core import protocol as p
 from app.core.backoff import Backoff
 from app.core.connection import ConnectFailed, Connection, ConnectRefused, Listener, Outcome
 from app.core.desired import DROP_CLOSE, ChannelHost, CommandError, Desired, Failure
-from app.core.events import ChannelName, ChannelSnapshot, ChannelState, CloseInfo, EventKind
+from app.core.events import (
+    ChannelName,
+    ChannelSnapshot,
+    ChannelState,
+    CloseInfo,
+    EventKind,
+    evolve,
+)
 from app.core.http import HttpError
 from app.core.registration import RegistrationRefused, register
 from app.core.reports import ChannelReports
@@ -87,6 +93,18 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         self._desired = desired
         if desired is not None:
             self._idle.clear()
+        serving = self._serving
+        if (
+            desired is not None
+            and serving is not None
+            and desired.ready
+            and desired.key == serving.key
+            and not self._restart
+        ):
+            # same socket, newer details (captions just turned on): serve them at once, so
+            # sync_subs_now sees them; the reconciler, when it wakes, finds nothing to do
+            self._serving = desired
+            self._set_subs(desired)
         self._wake.set()
 
     async def wait_idle(self, timeout: float) -> None:
@@ -390,7 +408,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     def snapshot(self) -> ChannelSnapshot:
         snap = self._snap
         if (snap.frames_in, snap.frames_out) != self._frames:
-            snap = self._snap = replace(snap, frames_in=self._frames[0], frames_out=self._frames[1])
+            snap = self._snap = evolve(snap, frames_in=self._frames[0], frames_out=self._frames[1])
         return snap
 
     # -- small helpers --------------------------------------------------------------------
@@ -398,16 +416,18 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         if state is not None:
             changes["state"] = state
         d = self._desired
-        changes.setdefault("generation", d.generation if d else self.snapshot.generation)
-        new = replace(self.snapshot, **changes)
-        if new != self.snapshot:
-            old_state = self.snapshot.state
-            self._snap = new
-            if state is not None and state is not old_state:
-                self._emit(
-                    EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value
-                )
-            self._host.channel_changed(self.name)
+        snap = self.snapshot
+        changes.setdefault("generation", d.generation if d else snap.generation)
+        # perf: most calls change nothing; comparing the fields given is ~10x cheaper than
+        # building a new snapshot and comparing all thirty
+        if all(getattr(snap, k) == v for k, v in changes.items()):
+            return
+        old_state = snap.state
+        self._snap = evolve(snap, **changes)
+        moved = state is not None and state is not old_state
+        if moved:
+            self._emit(EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value)
+        self._host.channel_changed(self.name, moved)
 
     def _set_subs(self, d: Desired | None) -> None:
         subs = d.subscriptions if d and d.jwt else ()

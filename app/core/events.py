@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -66,6 +66,19 @@ class EventKind(StrEnum):
 
 
 HEARTBEAT_KINDS = frozenset({EventKind.RTT, EventKind.KEEPALIVE})
+
+
+def evolve(snap: ChannelSnapshot, **changes: object) -> ChannelSnapshot:
+    """`dataclasses.replace` for a channel snapshot, without its per-call introspection of
+    the fields (~4x faster; the core makes one per state change and frame-count update).
+    ChannelSnapshot has no __post_init__ and no init=False field, so a copy of the instance
+    dict is exactly what replace would build."""
+    unknown = changes.keys() - _CHANNEL_FIELDS
+    if unknown:
+        raise TypeError(f"ChannelSnapshot has no field {sorted(unknown)[0]!r}")
+    new = object.__new__(ChannelSnapshot)
+    new.__dict__.update(snap.__dict__, **changes)
+    return new
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,9 @@ class ChannelSnapshot:
     sequence_gaps: int = 0
     registrations: int = 0  # successful registration POSTs on this client
     last_error: str | None = None
+
+
+_CHANNEL_FIELDS = frozenset(f.name for f in fields(ChannelSnapshot))
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
         self.device_name = device_name
         self.hub = Hub()
         self.tokens = TokenStore(settings.token_expiry_margin, on_change=self._token_changed)
+        self._token_memo: dict[str, tuple[TokenSlot | None, tuple[str, bool], TokenSnapshot]] = {}
         self._client = make_client(settings.http_timeout, self.ssl_context)
         self.http = Http(
             self._client,
@@ -217,7 +218,14 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
 
     def _token_snapshot(self, kind: str) -> TokenSnapshot:
         result, ok = self._token_results.get(kind, ("not issued", True))
-        return TokenSnapshot.of(kind, self.tokens.get(kind), result, ok)
+        slot = self.tokens.get(kind)
+        # perf: a snapshot is built 20 times in an admit; the token part rarely changes
+        memo = self._token_memo.get(kind)
+        if memo is not None and memo[0] is slot and memo[1] == (result, ok):
+            return memo[2]
+        snap = TokenSnapshot.of(kind, slot, result, ok)
+        self._token_memo[kind] = (slot, (result, ok), snap)
+        return snap
 
     # -- the locus view and what follows from it -------------------------------------------
     def _apply(self, view: MeetingView) -> None:
@@ -357,9 +365,10 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
     def counters_changed(self) -> None:
         self._publish()
 
-    def channel_changed(self, name: ChannelName) -> None:
-        if name is not ChannelName.DEVICE:
+    def channel_changed(self, name: ChannelName, state_changed: bool = True) -> None:
+        if name is not ChannelName.DEVICE and state_changed:
             # the practice channel's prerequisite, or the publish transport, may have changed
+            # (they read only the channels' states: counters and details change nothing)
             self._reconcile()
         self._publish()
 
@@ -405,6 +414,10 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
             return
         self._emit("meeting", EventKind.CAPTIONS, "captions turned on (PUT controls)")
         self._reconcile()
+        # announce and subscribe from this task, as voicea.ts does right after the PUT (a
+        # spawned send would wait behind everything else the loop has ready)
+        for name in (ChannelName.DEFAULT, ChannelName.PRACTICE):
+            await self.channels[name].sync_subs_now()
         self._publish()
 
     def _keep_alive_sent(self, count: int) -> None:

@@ -24,9 +24,25 @@ class VoiceaSync:
 
     def _sync_subs(self, force: bool = False) -> None:
         """Bring this socket's requested subscriptions to what is desired (PROTOCOL.md s. 5)."""
+        plan = self._voicea_plan(force)
+        if plan is not None:
+            self._spawn(self._send_voicea(*plan))
+
+    async def sync_subs_now(self) -> None:
+        """As _sync_subs, sending from the caller's task: the request leaves now, not after
+        everything else the loop has ready (captions just turned on: the subscription is what
+        the user waits for)."""
+        plan = self._voicea_plan(False)
+        if plan is not None:
+            await self._send_voicea(*plan)
+
+    def _voicea_plan(
+        self, force: bool
+    ) -> tuple[Connection, str, str | None, tuple[str, ...], tuple[str, ...]] | None:
+        """What to send on this socket now (and the state that says it was asked), or None."""
         conn, d = self._conn, self._serving
         if conn is None or not conn.online or d is None:
-            return
+            return None
         now = self._desired
         if now is not None and now.key == d.key:
             d = now  # the newest details, even before the reconciler has woken
@@ -41,10 +57,10 @@ class VoiceaSync:
         add = tuple(s for s in want if s not in self._requested)
         remove = tuple(s for s in self._requested if s not in want)
         if not (announce or add or remove or force):
-            return
+            return None
         self._requested = want
         self._set(requested=want, announced=self._announced, publish_transport=d.announce)
-        self._spawn(self._send_voicea(conn, d.url, announce, add, remove))
+        return conn, d.url, announce, add, remove
 
     async def _send_voicea(
         self,

@@ -35,8 +35,10 @@ class Watch:
         self._unsubscribe = [hub.on_event(self._on_event), hub.on_snapshot(self._on_snapshot)]
 
     def close(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        """Stop listening (safe to call twice)."""
+        unsubscribe, self._unsubscribe = self._unsubscribe, []
+        for off in unsubscribe:
+            off()
 
     def _on_event(self, event: CoreEvent) -> None:
         self.events.append(event)
