@@ -171,3 +171,20 @@ class ReflowRow(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._place(event.size().width() >= self.needed())
         super().resizeEvent(event)
+
+
+class FixedTextBox(QWidget):
+    """Holds a label whose text changes often (a live legend) at a size fixed by this box, so
+    setText repaints the label and never re-lays out the panel: QLabel.setText asks its parent
+    for a new layout unless the label's size is fixed in both directions."""
+
+    def __init__(self, label: QLabel, lines: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        label.setParent(self)  # no layout: placed by resizeEvent
+        self.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 4)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.label.setFixedSize(event.size())
+        super().resizeEvent(event)

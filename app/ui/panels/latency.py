@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,17 +32,21 @@ from PySide6.QtWidgets import (
 
 from app.core.events import CoreEvent, EventKind, MeetingSnapshot
 from app.ui.frames import frames
+from app.ui.panels.latency_cursor import ReviewCursor
 from app.ui.panels.latency_export import Sample, SampleLog
 from app.ui.panels.latency_marks import LabelRows, short_label
 from app.ui.panels.latency_parts import (
     MIN_SPAN,
     Placeholder,
     Series,
+    apply_palette,
     follow_x_range,
     make_plot,
     nice_ceiling,
     numpy_max,
+    stats_lines,
 )
+from app.ui.widgets import FixedTextBox
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
@@ -90,7 +93,7 @@ class LatencyPanel(QWidget):
         self.samples = SampleLog(capacity * 4)  # for the CSV: status, meeting, generation
         self.meeting: str | None = None  # the meeting samples belong to (set_snapshot)
         self._rows = LabelRows()
-        self._cursor: tuple[pg.InfiniteLine, pg.InfiniteLine] | None = None  # review
+        self._cursor = ReviewCursor()  # review mode's moment
         self._labels_at: tuple[float, float] | None = None  # x range the labels were placed for
         self._plots: tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem] | None = None
 
@@ -108,8 +111,11 @@ class LatencyPanel(QWidget):
         # (heightForWidth); clipped instead, the lines are short
         self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._stats_dirty = False
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         top = QHBoxLayout()
-        top.addWidget(self.stats, 1)
+        # perf (issue 14): the legend changes twice a second; at a fixed size its new text
+        # repaints it without a layout pass of the whole panel
+        top.addWidget(FixedTextBox(self.stats, lines=2), 1)
         top.addWidget(self.window_box)
         top.addWidget(self.follow)
         # until the plots are built: a plain label, painted with the window's first frame
@@ -379,19 +385,7 @@ class LatencyPanel(QWidget):
         if not self._stats_dirty:
             return
         self._stats_dirty = False
-        lines = []
-        for title, group in (("ping", self.rtt), ("HTTP", self.http)):
-            parts = []
-            for name, s in group.items():
-                pct = s.ring.percentiles(50, 95)
-                if pct is None:
-                    continue
-                parts.append(
-                    f"<span style='color:{s.color}'>■</span> {name} {s.ring.last or 0.0:.1f} "
-                    f"<small>({pct[0]:.1f}/{pct[1]:.1f})</small>"
-                )
-            if parts:
-                lines.append(f"<b>{title}</b> " + " &nbsp;".join(parts))
+        lines = stats_lines((("ping", self.rtt), ("HTTP", self.http)))
         if lines:
             self.stats.setText("<br>".join(lines) + " &nbsp;<small>ms: last (p50/p95)</small>")
             self.stats.setToolTip("<br>".join(lines))  # all of it, where the line is clipped
@@ -409,25 +403,11 @@ class LatencyPanel(QWidget):
     def set_cursor(self, wall: float | None) -> None:
         """A solid line at `wall` on both plots (review mode: the moment the panels show);
         the view moves to it when it is outside."""
-        import pyqtgraph as pg
-
         _, rtt_plot, http_plot = self.ensure_plots()
         if wall is None:
-            if self._cursor is not None:
-                rtt_plot.removeItem(self._cursor[0])
-                http_plot.removeItem(self._cursor[1])
-                self._cursor = None
+            self._cursor.remove(rtt_plot, http_plot)
             return
-        if self._cursor is None:
-            pen = pg.mkPen("#0969da", width=2)
-            self._cursor = (
-                pg.InfiniteLine(wall, angle=90, pen=pen),
-                pg.InfiniteLine(wall, angle=90, pen=pen),
-            )
-            rtt_plot.addItem(self._cursor[0], ignoreBounds=True)
-            http_plot.addItem(self._cursor[1], ignoreBounds=True)
-        for line in self._cursor:
-            line.setValue(wall)
+        self._cursor.place(wall, rtt_plot, http_plot)
         x0, x1 = rtt_plot.viewRange()[0]
         if not x0 <= wall <= x1:
             self.follow.setChecked(False)
@@ -436,7 +416,7 @@ class LatencyPanel(QWidget):
 
     @property
     def cursor_at(self) -> float | None:
-        return None if self._cursor is None else float(self._cursor[0].value())
+        return self._cursor.at
 
     # -- palette --------------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:
@@ -445,14 +425,5 @@ class LatencyPanel(QWidget):
         super().changeEvent(event)
 
     def _apply_palette(self) -> None:
-        if self._plots is None:
-            return
-        view, rtt_plot, http_plot = self._plots
-        pal = self.palette()
-        view.setBackground(pal.color(QPalette.ColorRole.Base))
-        fg = pal.color(QPalette.ColorRole.Text)
-        for plot in (rtt_plot, http_plot):
-            for axis in ("left", "bottom"):
-                ax = plot.getAxis(axis)
-                ax.setPen(fg)
-                ax.setTextPen(fg)
+        if self._plots is not None:
+            apply_palette(self._plots, self.palette())

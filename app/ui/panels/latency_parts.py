@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtGui import QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
@@ -61,6 +62,36 @@ class Series:
         walls = np.fromiter(self.breaks, dtype=np.float64)
         idx = np.searchsorted(x, walls)
         return np.insert(x, idx, walls), np.insert(y, idx, np.nan)
+
+
+def apply_palette(plots: tuple[Any, pg.PlotItem, pg.PlotItem], pal: QPalette) -> None:
+    """The window's colours on the plots (pyqtgraph has its own: black, or a light theme's)."""
+    view, rtt_plot, http_plot = plots
+    view.setBackground(pal.color(QPalette.ColorRole.Base))
+    fg = pal.color(QPalette.ColorRole.Text)
+    for plot in (rtt_plot, http_plot):
+        for axis in ("left", "bottom"):
+            ax = plot.getAxis(axis)
+            ax.setPen(fg)
+            ax.setTextPen(fg)
+
+
+def stats_lines(groups: Iterable[tuple[str, dict[str, Series]]]) -> list[str]:
+    """Rich-text legend lines, one per plot: each series' colour, last value and p50/p95."""
+    lines = []
+    for title, group in groups:
+        parts = []
+        for name, s in group.items():
+            pct = s.ring.percentiles(50, 95)
+            if pct is None:
+                continue
+            parts.append(
+                f"<span style='color:{s.color}'>■</span> {name} {s.ring.last or 0.0:.1f} "
+                f"<small>({pct[0]:.1f}/{pct[1]:.1f})</small>"
+            )
+        if parts:
+            lines.append(f"<b>{title}</b> " + " &nbsp;".join(parts))
+    return lines
 
 
 def nice_ceiling(value: float) -> float:
