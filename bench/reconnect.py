@@ -15,7 +15,7 @@ import contextlib
 import time
 from typing import Any
 
-from bench.common import USER_TOKEN, Budget, abba, median, ms, progress, summary
+from bench.common import USER_TOKEN, Budget, abba, clean_slate, median, ms, progress, summary
 from bench.floor import FloorChannel, FloorClient, admitted
 from bench.report import Result, Row
 
@@ -64,6 +64,7 @@ class DcmonSide:
     async def drop_once(self) -> tuple[int, int]:
         self.waiter = asyncio.get_running_loop().create_future()
         self.closed_at = None
+        clean_slate()
         t0 = time.perf_counter_ns()
         await self.host.socket(self.meeting, "default", "reset")
         t1 = await asyncio.wait_for(self.waiter, 10)
@@ -106,6 +107,7 @@ class FloorSide:
     async def drop_once(self) -> tuple[int, int]:
         self.waiter = asyncio.get_running_loop().create_future()
         self.closed_at = None
+        clean_slate()
         t0 = time.perf_counter_ns()
         await self.host.socket(self.meeting, "default", "reset")
         t1 = await asyncio.wait_for(self.waiter, 10)
