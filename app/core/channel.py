@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
+from app.core import answers, close_codes
 from app.core import protocol as p
 from app.core.backoff import Backoff
 from app.core.connection import ConnectFailed, Connection, ConnectRefused, Listener, Outcome
@@ -49,7 +50,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         self._wake = asyncio.Event()
         self._restart = False
         self._halted: tuple[int, str, str | None] | None = None
-        self._registration: tuple[tuple[int, str, str | None], p.Registration] | None = None
+        self._registration: tuple[tuple[int, str, str | None], answers.Registration] | None = None
         self._online_keys: set[tuple[int, str, str | None]] = set()
         self._conn: Connection | None = None
         self._run_task: asyncio.Task[Outcome] | None = None  # the active socket's reader
@@ -60,7 +61,9 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         self._replacement_run: asyncio.Task[Outcome] | None = None
         self._requested: tuple[str, ...] = ()  # subscriptions asked for on this socket
         self._announced = False
-        self._refresh: p.CloseAction | None = None  # handshake rule to act on before retrying
+        self._refresh: close_codes.CloseAction | None = (
+            None  # handshake rule to act on before retrying
+        )
         self._side: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()  # set once it has settled on "not wanted": no socket open
@@ -227,14 +230,17 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
             action=decision.action.value,
             by_client=outcome.by_client,
         )
-        if decision.action in (p.CloseAction.REFRESH_AUTH, p.CloseAction.REFRESH_DEVICE):
+        if decision.action in (
+            close_codes.CloseAction.REFRESH_AUTH,
+            close_codes.CloseAction.REFRESH_DEVICE,
+        ):
             self._refresh = decision.action  # acted on before the next attempt
         if decision.action.reconnects:
             return 1 if outcome.online else attempt + 1
         self._halted = d.key
         state = {
-            p.CloseAction.REPLACED: ChannelState.REPLACED,
-            p.CloseAction.GIVE_UP: ChannelState.ERROR,
+            close_codes.CloseAction.REPLACED: ChannelState.REPLACED,
+            close_codes.CloseAction.GIVE_UP: ChannelState.ERROR,
         }.get(decision.action, ChannelState.CLOSED)
         self._set(state, detail=decision.meaning, attempt=0, next_retry_at=None)
         return 0
@@ -311,7 +317,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
             replacement, self._replacement = self._replacement, None
             others = {c for c in (conn, active, replacement) if c is not None}
             for c in others | self._retired:
-                await c.close(*p.CLIENT_DONE)
+                await c.close(*close_codes.CLIENT_DONE)
             self._retired.clear()
             self._set(switchover=None)
 
@@ -342,14 +348,14 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     async def _act_on_refresh(self) -> None:
         """The handshake table's actions (4401: credentials, 1005: device registration)."""
         action, self._refresh = self._refresh, None
-        if action is p.CloseAction.REFRESH_AUTH:
+        if action is close_codes.CloseAction.REFRESH_AUTH:
             self._emit(EventKind.STATE, "handshake 4401: refreshing the user's credentials")
             await self._host.refresh_credentials()
-        elif action is p.CloseAction.REFRESH_DEVICE:
+        elif action is close_codes.CloseAction.REFRESH_DEVICE:
             self._emit(EventKind.STATE, "handshake 1005: refreshing the device registration")
             await self._host.refresh_device()
 
-    async def _registered(self, d: Desired) -> p.Registration:
+    async def _registered(self, d: Desired) -> answers.Registration:
         if self._registration is not None and self._registration[0] == d.key:
             return self._registration[1]
         assert d.token_type is not None

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from app.core import close_codes
 from app.core import protocol as p
 from app.core.ping_coordinator import PingCoordinator
 from app.core.redact import redacting_logger
@@ -52,7 +53,7 @@ class Outcome:
     online: bool  # it had reached online
     code: int  # 1006 when no close frame came (as the SDK's `ws` reports it), never None
     reason: str
-    decision: p.CloseDecision
+    decision: close_codes.CloseDecision
     by_client: bool  # the client closed it (pong timeout, user drop)
 
 
@@ -310,15 +311,21 @@ class Connection:
         elif rcvd is not None:
             code, reason, by_client = rcvd.code, rcvd.reason, False
         else:
-            code, reason, by_client = p.NO_CLOSE_FRAME, "connection lost (no close frame)", False
-        decision = p.classify_close(
+            code, reason, by_client = (
+                close_codes.NO_CLOSE_FRAME,
+                "connection lost (no close frame)",
+                False,
+            )
+        decision = close_codes.classify_close(
             code,
             reason,
             self._online,
             retired=self.retired,
             after_shutdown=self.shutdown_seen,
         )
-        return Outcome(self._online, p.fix_close_code(code, reason), reason, decision, by_client)
+        return Outcome(
+            self._online, close_codes.fix_close_code(code, reason), reason, decision, by_client
+        )
 
 
 def _kind(frame: p.Frame) -> str:

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.core import answers
 from app.core import protocol as p
 from app.core.desired import CommandError, Desired
 from app.core.events import ChannelName, EventKind
@@ -113,7 +114,7 @@ class DeviceMixin:
         self.http.set_user_token(token)
         self._emit("meeting", EventKind.STATE, "user credentials refreshed")
 
-    def _features(self, device: p.DeviceAnswer, when: str) -> None:
+    def _features(self, device: answers.DeviceAnswer, when: str) -> None:
         before, self.jwt_feature = self.jwt_feature, device.jwt_feature
         self._features_note = device.features_note
         state = "on" if device.jwt_feature else "off"
@@ -123,7 +124,7 @@ class DeviceMixin:
             self._emit(
                 "device",
                 EventKind.FEATURE,
-                f"{p.JWT_FEATURE} {state} (device {when})",
-                feature=p.JWT_FEATURE,
+                f"{answers.JWT_FEATURE} {state} (device {when})",
+                feature=answers.JWT_FEATURE,
                 on=device.jwt_feature,
             )

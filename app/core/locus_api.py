@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import protocol as p
+from app.core import answers
 from app.core.http import Http, HttpError, HttpResult
 from app.core.locus import PRACTICE_TOKEN, MeetingView
 from app.core.settings import Settings
@@ -38,23 +38,25 @@ class LocusApi:
                 "model": "dcmon", "localizedModel": "dcmon", "systemName": "dcmon",
                 "systemVersion": "1"}  # fmt: skip
 
-    async def register_device(self, name: str) -> tuple[p.DeviceAnswer, HttpResult]:
+    async def register_device(self, name: str) -> tuple[answers.DeviceAnswer, HttpResult]:
         url = self.server + self.settings.endpoints.device
         result = await self.http.call("device", "POST", url, body=self._device_body(name))
-        return p.parse_device_answer(result.body), result
+        return answers.parse_device_answer(result.body), result
 
-    async def refresh_device(self, device_url: str, name: str) -> tuple[p.DeviceAnswer, HttpResult]:
+    async def refresh_device(
+        self, device_url: str, name: str
+    ) -> tuple[answers.DeviceAnswer, HttpResult]:
         """`PUT {deviceUrl}` (device.js `refresh`): the features are read again from it."""
         result = await self.http.call("device", "PUT", device_url, body=self._device_body(name))
-        return p.parse_device_answer(result.body), result
+        return answers.parse_device_answer(result.body), result
 
     # -- join ---------------------------------------------------------------------------
-    async def meeting_info(self, destination: str) -> p.MeetingInfo:
+    async def meeting_info(self, destination: str) -> answers.MeetingInfo:
         """`POST /wbxappapi/v1/meetingInfo` (the SDK's `create`; utilv2.ts: meetingKey)."""
         url = self.server + self.settings.endpoints.meeting_info
         body = {"meetingKey": destination, "supportHostKey": True, "supportCountryList": True}
         result = await self.http.call("meetingInfo", "POST", url, body=body)
-        return p.parse_meeting_info(result.body)
+        return answers.parse_meeting_info(result.body)
 
     def join_request(
         self,
@@ -120,7 +122,7 @@ class LocusApi:
         )
         url = template.format(locus_url=view.locus_url, participant_id=view.participant_id)
         result = await self.http.call("token", "GET", url)
-        return p.parse_token_answer(result.body).token, result
+        return answers.parse_token_answer(result.body).token, result
 
     async def captions_on(self, locus_url: str, language: str | None = None) -> HttpResult:
         """voicea.ts `requestTurnOnCaptions`: `PUT {locusUrl}/controls/`."""

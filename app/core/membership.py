@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+from app.core import answers
 from app.core import protocol as p
 from app.core.device import JoinError
 from app.core.events import ChannelName, EventKind, PhaseMark
@@ -95,7 +96,7 @@ class Membership:
             info = await self.api.meeting_info(meeting_id)
         except (HttpError, p.ProtocolError) as exc:
             self._emit("meeting", EventKind.STATE, f"meetingInfo failed ({exc}): join by address")
-            info = p.MeetingInfo(None, None, None)
+            info = answers.MeetingInfo(None, None, None)
         if info.locus_url:
             return self.api.join_request(self.device_url, cid, locus_url=info.locus_url)
         invitee = (

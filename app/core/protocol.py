@@ -1,22 +1,19 @@
-"""Frames in and out, parsed into typed messages, and the close-code table. No I/O here.
+"""Socket frames in and out, parsed into typed messages. No I/O here.
 
 Everything that reads network input raises `ProtocolError` (and nothing else) on bad input,
-so the I/O layer can report it and carry on.
+so the I/O layer can report it and carry on. The HTTP answers are in `answers.py`, the
+close-code table in `close_codes.py`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-
-class ProtocolError(ValueError):
-    """Input from the network that does not follow PROTOCOL.md."""
-
+from app.core.protocol_error import ProtocolError
 
 ONLINE_EVENT_TYPES = frozenset({"mercury.buffer_state", "mercury.registration_status"})
 SUBSCRIPTION_AWARE = "subscriptionAwareSubchannels"
@@ -248,209 +245,3 @@ def connect_url(web_socket_url: str, client_ms: int, subchannels: tuple[str, ...
     if subchannels:
         query.append((SUBSCRIPTION_AWARE, ",".join(subchannels)))
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-# ---- HTTP answers ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Registration:
-    web_socket_url: str
-    binding: str | None
-
-
-def parse_registration(body: Any) -> Registration:
-    if not isinstance(body, dict):
-        raise ProtocolError("registration answer is not a JSON object")
-    url = body.get("webSocketUrl")
-    if not isinstance(url, str) or not url:
-        raise ProtocolError("registration answer has no webSocketUrl")
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError for a port out of range
-    except ValueError:
-        raise ProtocolError("registration webSocketUrl is not a valid URL") from None
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise ProtocolError("registration webSocketUrl is not a ws:// or wss:// URL")
-    binding = body.get("binding")
-    return Registration(url, binding if isinstance(binding, str) else None)
-
-
-@dataclass(frozen=True)
-class TokenAnswer:
-    token: str = field(repr=False)  # a secret: never in a repr
-
-
-def parse_token_answer(body: Any) -> TokenAnswer:
-    """`{datachannelToken}`; the token type is the client's (SDK: getDataChannelTokenType)."""
-    if not isinstance(body, dict):
-        raise ProtocolError("token answer is not a JSON object")
-    token = body.get("datachannelToken")
-    if not isinstance(token, str) or not token:
-        raise ProtocolError("token answer has no datachannelToken")
-    return TokenAnswer(token)
-
-
-JWT_FEATURE = "data-channel-with-jwt-token"
-
-
-@dataclass(frozen=True)
-class DeviceAnswer:
-    url: str
-    web_socket_url: str
-    jwt_feature: bool  # developer feature data-channel-with-jwt-token
-    features_note: str | None = None  # why the toggle was taken as off, if it was absent
-
-
-def feature_on(features: Any, key: str, kind: str = "developer") -> bool | None:
-    """The SDK's getFeature: a `{key, val}` entry; val "true" (any case) or true is on.
-    None when the entry is absent (the SDK then answers null: off)."""
-    if not isinstance(features, dict):
-        return None
-    entries = features.get(kind)
-    if not isinstance(entries, list):
-        return None
-    for entry in entries:
-        if isinstance(entry, dict) and entry.get("key") == key:
-            val = entry.get("val", entry.get("value"))
-            return val is True or (isinstance(val, str) and val.strip().lower() == "true")
-    return None
-
-
-def parse_device_answer(body: Any) -> DeviceAnswer:
-    if not isinstance(body, dict):
-        raise ProtocolError("device answer is not a JSON object")
-    url, ws = body.get("url"), body.get("webSocketUrl")
-    if not isinstance(url, str) or not isinstance(ws, str) or not url or not ws:
-        raise ProtocolError("device answer needs url and webSocketUrl")
-    features = body.get("features")
-    on = feature_on(features, JWT_FEATURE)
-    note = None
-    if features is None:
-        note = f"device answer has no features: {JWT_FEATURE} taken as off (as the SDK)"
-    elif on is None:
-        note = f"device features have no {JWT_FEATURE} entry: taken as off (as the SDK)"
-    return DeviceAnswer(url, ws, bool(on), note)
-
-
-@dataclass(frozen=True)
-class MeetingInfo:
-    locus_url: str | None
-    sip_url: str | None
-    meeting_number: str | None
-
-
-def parse_meeting_info(body: Any) -> MeetingInfo:
-    if not isinstance(body, dict):
-        raise ProtocolError("meetingInfo answer is not a JSON object")
-
-    def text(key: str) -> str | None:
-        value = body.get(key)
-        return str(value) if isinstance(value, (str, int)) and value != "" else None
-
-    return MeetingInfo(text("locusUrl"), text("sipUrl"), text("meetingNumber"))
-
-
-# ---- close codes ----------------------------------------------------------------------------
-
-
-class CloseAction(Enum):
-    RECONNECT = "reconnect"  # transient: backoff
-    RECONNECT_NORMAL = "reconnect (normal)"
-    SWITCHOVER = "reconnect (after a failed switchover)"
-    EXPECTED = "nothing (old socket of a switchover)"
-    REPLACED = "stay offline (replaced)"
-    PERMANENT = "stay offline (permanent)"
-    REFRESH_AUTH = "refresh user auth, retry"
-    REFRESH_DEVICE = "refresh device, retry"
-    GIVE_UP = "give up"
-
-    @property
-    def reconnects(self) -> bool:
-        return self in RECONNECTING_ACTIONS
-
-
-RECONNECTING_ACTIONS = frozenset(
-    {
-        CloseAction.RECONNECT,
-        CloseAction.RECONNECT_NORMAL,
-        CloseAction.SWITCHOVER,
-        CloseAction.REFRESH_AUTH,
-        CloseAction.REFRESH_DEVICE,
-    }
-)
-
-TRANSIENT_CODES = frozenset({1001, 1005, 1006, 1011})
-NORMAL_RECONNECT_REASONS = frozenset(
-    {"idle", "done (forced)", "pong not received", "pong mismatch"}
-)
-
-
-@dataclass(frozen=True)
-class CloseDecision:
-    action: CloseAction
-    meaning: str = field(default="")
-
-
-NO_CLOSE_FRAME = 1006  # what the `ws` package (and so the SDK) reports without a close frame
-
-
-def fix_close_code(code: int | None, reason: str | None) -> int:
-    """socket-base.js `_fixCloseCode`: 1005 `replaced` is 4000, `authentication failed` is
-    1008; no close frame at all is 1006."""
-    if code is None:
-        return NO_CLOSE_FRAME
-    if code == 1005 and reason:
-        r = reason.strip().lower()
-        if r == "replaced":
-            return 4000
-        if r in (
-            "authentication failed",
-            "authentication did not happen within the timeout window of 30000 seconds.",
-        ):
-            return 1008
-    return code
-
-
-def classify_close(
-    code: int | None,
-    reason: str | None,
-    online: bool,
-    *,
-    retired: bool = False,
-    after_shutdown: bool = False,
-) -> CloseDecision:
-    """PROTOCOL.md section 4 (mercury.js `_onclose`): what a close means.
-
-    `retired`: the socket had been replaced by a shutdown switchover (not the active one).
-    `after_shutdown`: the active socket had received `shutdown` and its replacement failed.
-    """
-    reason_l = (reason or "").strip().lower()
-    code = fix_close_code(code, reason)
-    if retired:
-        if code == 4001:
-            return CloseDecision(CloseAction.EXPECTED, "old socket closed after the switchover")
-        return CloseDecision(CloseAction.EXPECTED, f"old socket closed ({code}) after switchover")
-    if not online:
-        if code == 4401:
-            return CloseDecision(CloseAction.REFRESH_AUTH, "handshake: user auth refused")
-        if code in (4400, 4403):
-            return CloseDecision(CloseAction.GIVE_UP, f"handshake: refused ({code})")
-        if code == 1005:
-            return CloseDecision(CloseAction.REFRESH_DEVICE, "handshake: no status, refresh device")
-        return CloseDecision(CloseAction.RECONNECT, "handshake failed, retry with backoff")
-    if code in TRANSIENT_CODES:
-        return CloseDecision(CloseAction.RECONNECT, "transient")
-    if code in (1000, 3050) and reason_l in NORMAL_RECONNECT_REASONS:
-        return CloseDecision(CloseAction.RECONNECT_NORMAL, f"normal reconnect ({reason_l})")
-    if code == 4000:  # any reason (mercury.js _onclose `case 4000`)
-        return CloseDecision(CloseAction.REPLACED, "replaced by another connection")
-    if code == 4001:
-        if after_shutdown:  # dcmon: the server asked it to move, not to stop (SDK: permanent)
-            return CloseDecision(CloseAction.SWITCHOVER, "4001 after a failed switchover")
-        return CloseDecision(CloseAction.PERMANENT, "4001 on the active socket (permanent)")
-    return CloseDecision(CloseAction.PERMANENT, "permanent")
-
-
-# The client's own close of a data channel it no longer wants.
-CLIENT_DONE = (3050, "done (permanent)")

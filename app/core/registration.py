@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.core.answers import Registration, parse_registration
 from app.core.http import Http, HttpError
-from app.core.protocol import Registration, parse_registration
 from app.core.tokens import TokenSlot, TokenStore
 
 AUTH_HEADER = "Data-Channel-Auth-Token"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.core import protocol as p
+from app.core import answers, close_codes
 from app.core.connection import ConnectFailed, Connection, ConnectRefused, Outcome
 from app.core.desired import ChannelHost, Desired
 from app.core.events import ChannelName, ChannelSnapshot, EventKind
@@ -19,7 +19,7 @@ class Switchover:
     _conn: Connection | None
     _serving: Desired | None
     _desired: Desired | None
-    _registration: tuple[tuple[int, str, str | None], p.Registration] | None
+    _registration: tuple[tuple[int, str, str | None], answers.Registration] | None
     _requested: tuple[str, ...]
     _announced: bool
     _ws_url: str | None
@@ -72,7 +72,7 @@ class Switchover:
             f"replacement failed ({why}): reconnecting with backoff once the old socket closes",
             failed=True,
         )
-        await new.close(*p.CLIENT_DONE)
+        await new.close(*close_codes.CLIENT_DONE)
 
     def _promote(self, new: Connection, connect_ms: float) -> None:
         old = self._conn

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from websockets.exceptions import ConnectionClosed
 
+from app.core import answers
 from app.core import protocol as p
 from app.core.connection import Connection
 from app.core.desired import ChannelHost, Desired
@@ -18,7 +19,7 @@ class VoiceaSync:
     _conn: Connection | None
     _serving: Desired | None
     _desired: Desired | None
-    _registration: tuple[tuple[int, str, str | None], p.Registration] | None
+    _registration: tuple[tuple[int, str, str | None], answers.Registration] | None
     _requested: tuple[str, ...]
     _announced: bool
 

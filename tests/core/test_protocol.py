@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from app.core import answers, close_codes
 from app.core import protocol as p
 
 
@@ -111,21 +112,21 @@ def test_connect_url_replaces_subscription_aware_subchannels() -> None:
 
 
 def test_registration_answer() -> None:
-    r = p.parse_registration({"webSocketUrl": "ws://h/x", "binding": "b", "extra": 1})
-    assert r == p.Registration("ws://h/x", "b")
+    r = answers.parse_registration({"webSocketUrl": "ws://h/x", "binding": "b", "extra": 1})
+    assert r == answers.Registration("ws://h/x", "b")
     for bad in ({}, {"webSocketUrl": ""}, {"webSocketUrl": "http://h/x"}, [], None):
         with pytest.raises(p.ProtocolError):
-            p.parse_registration(bad)
+            answers.parse_registration(bad)
 
 
 def test_token_answer_is_only_the_token() -> None:
     # the token type is the client's decision (Meeting#getDataChannelTokenType): an answer
     # that names another type changes nothing
-    a = p.parse_token_answer({"datachannelToken": "t", "dataChannelTokenType": "other"})
-    assert a == p.TokenAnswer("t")
+    a = answers.parse_token_answer({"datachannelToken": "t", "dataChannelTokenType": "other"})
+    assert a == answers.TokenAnswer("t")
     for bad in ({"datachannelTokenType": "x"}, {"datachannelToken": ""}, [], None):
         with pytest.raises(p.ProtocolError, match="token answer"):
-            p.parse_token_answer(bad)
+            answers.parse_token_answer(bad)
 
 
 @pytest.mark.parametrize(
@@ -144,19 +145,19 @@ def test_device_feature_toggle_read_like_get_feature(features, on, note) -> None
     body = {"url": "http://h/d", "webSocketUrl": "ws://h/m"}
     if features is not None:
         body["features"] = features
-    answer = p.parse_device_answer(body)
+    answer = answers.parse_device_answer(body)
     assert answer.jwt_feature is on
     assert (answer.features_note is not None) is note
 
 
 def test_fix_close_code_as_socket_base() -> None:
-    assert p.fix_close_code(1005, "Replaced") == 4000
-    assert p.fix_close_code(1005, "authentication failed") == 1008
-    assert p.fix_close_code(1005, "") == 1005
-    assert p.fix_close_code(None, "") == 1006  # no close frame: what `ws` reports
+    assert close_codes.fix_close_code(1005, "Replaced") == 4000
+    assert close_codes.fix_close_code(1005, "authentication failed") == 1008
+    assert close_codes.fix_close_code(1005, "") == 1005
+    assert close_codes.fix_close_code(None, "") == 1006  # no close frame: what `ws` reports
 
 
-A = p.CloseAction
+A = close_codes.CloseAction
 
 
 @pytest.mark.parametrize(
@@ -187,9 +188,9 @@ A = p.CloseAction
     ],
 )
 def test_close_code_table_after_online(
-    code: int | None, reason: str, action: p.CloseAction
+    code: int | None, reason: str, action: close_codes.CloseAction
 ) -> None:
-    assert p.classify_close(code, reason, online=True).action is action
+    assert close_codes.classify_close(code, reason, online=True).action is action
 
 
 @pytest.mark.parametrize(
@@ -203,14 +204,14 @@ def test_close_code_table_after_online(
         (4000, A.RECONNECT),
     ],
 )
-def test_close_code_table_during_handshake(code: int, action: p.CloseAction) -> None:
-    assert p.classify_close(code, "", online=False).action is action
+def test_close_code_table_during_handshake(code: int, action: close_codes.CloseAction) -> None:
+    assert close_codes.classify_close(code, "", online=False).action is action
 
 
 def test_4001_depends_on_which_socket() -> None:
-    retired = p.classify_close(4001, "", online=True, retired=True)
+    retired = close_codes.classify_close(4001, "", online=True, retired=True)
     assert retired.action is A.EXPECTED and not retired.action.reconnects
-    failed = p.classify_close(4001, "", online=True, after_shutdown=True)
+    failed = close_codes.classify_close(4001, "", online=True, after_shutdown=True)
     assert failed.action is A.SWITCHOVER and failed.action.reconnects  # dcmon's difference
 
 

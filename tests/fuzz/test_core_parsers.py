@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from app.core import answers, close_codes
 from app.core import protocol as p
 from app.core.http import _describe_failure, _json_or_none
 from app.core.locus import MeetingView, derive_view, keep_alive_interval
@@ -90,15 +91,15 @@ def test_derive_view(locus: Any) -> None:
 @example({"webSocketUrl": "wss://h:99999/x"})
 @example({"datachannelToken": "t", "dataChannelTokenType": 7})
 def test_http_answers(body: Any) -> None:
-    reg = parsed_or_protocol_error(p.parse_registration, body)
+    reg = parsed_or_protocol_error(answers.parse_registration, body)
     if reg is not None:
         assert reg.web_socket_url.startswith(("ws://", "wss://"))
         # the URL the client then connects to is built without surprises
         url = p.connect_url(reg.web_socket_url, 1, ("transcription",))
         assert "subscriptionAwareSubchannels=transcription" in url
-    token = parsed_or_protocol_error(p.parse_token_answer, body)
+    token = parsed_or_protocol_error(answers.parse_token_answer, body)
     assert token is None or (isinstance(token.token, str) and token.token)
-    device = parsed_or_protocol_error(p.parse_device_answer, body)
+    device = parsed_or_protocol_error(answers.parse_device_answer, body)
     assert device is None or isinstance(device.url, str)
 
 
@@ -124,8 +125,8 @@ def test_jwts(token: str) -> None:
     st.booleans(),
 )
 def test_classify_close_always_decides(code: int | None, reason: str | None, online: bool) -> None:
-    decision = p.classify_close(code, reason, online)
-    assert isinstance(decision.action, p.CloseAction)
+    decision = close_codes.classify_close(code, reason, online)
+    assert isinstance(decision.action, close_codes.CloseAction)
 
 
 @settings(max_examples=examples(200))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.protocol import classify_close
+from app.core.close_codes import classify_close
 
 # Codes a server may close with, to exercise every row of the close-code table.
 CLOSE_CHOICES: tuple[tuple[int, str], ...] = (
