@@ -15,6 +15,14 @@ def _top(w: QWidget, panel: QWidget) -> int:
     return w.mapTo(panel, QPoint(0, 0)).y()
 
 
+def _dispose(w: QWidget) -> None:
+    """Close and delete now: a shown top-level panel left to the garbage collector can be
+    destroyed after the QApplication, a crash at interpreter exit."""
+    w.close()
+    w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
 def _pump() -> None:
     for _ in range(3):
         QApplication.processEvents()
@@ -40,7 +48,7 @@ def test_the_log_filters_take_one_line_when_wide_and_two_when_narrow(qapp: QAppl
     panel.resize(row.needed() + 60, 300)
     _pump()
     assert row.one_line  # and back
-    panel.close()
+    _dispose(panel)
 
 
 class _Layouts(QObject):
@@ -60,8 +68,21 @@ def test_a_new_legend_text_repaints_without_a_layout_pass(qapp: QApplication) ->
     panel.show()
     _pump()
     seen = _Layouts()
-    for w in (panel, *panel.findChildren(QObject)):
+    watched = [panel, *panel.findChildren(QObject)]
+    for w in watched:
         w.installEventFilter(seen)
+    try:
+        text = _legend_updates(panel)
+    finally:
+        for w in watched:  # the filter dies with this test: nothing may call it after
+            w.removeEventFilter(seen)
+        _dispose(panel)
+    assert "default" in text and "20.0" in text
+    assert seen.count == 0, f"{seen.count} layout requests for 20 legend updates"
+
+
+def _legend_updates(panel: LatencyPanel) -> str:
+    """Twenty RTT samples, each followed by the legend's update; the legend's last text."""
     for i in range(20):
         panel.on_event(
             CoreEvent(i, float(i), 1e9 + i, 1, "default", EventKind.RTT, "rtt", {"rtt_ms": 1.0 + i})
@@ -69,6 +90,4 @@ def test_a_new_legend_text_repaints_without_a_layout_pass(qapp: QApplication) ->
         panel._stats_dirty = True
         panel.update_stats()
         _pump()
-    assert "default" in panel.stats.text() and "20.0" in panel.stats.text()
-    assert seen.count == 0, f"{seen.count} layout requests for 20 legend updates"
-    panel.close()
+    return panel.stats.text()
