@@ -265,6 +265,11 @@ class Hub:
         for listener in list(self._event_listeners):
             _call(listener, event)
 
+    @property
+    def wants_snapshots(self) -> bool:
+        """Anyone listening for snapshots (a headless run often has nobody: none is built)."""
+        return bool(self._snapshot_listeners)
+
     def publish(self, snapshot: MeetingSnapshot) -> None:
         for listener in list(self._snapshot_listeners):
             _call(listener, snapshot)

@@ -87,8 +87,9 @@ class Reporting:
         )
 
     def _publish(self) -> None:
-        """Coalesce snapshot publication to once per loop iteration."""
-        if self._publish_pending:
+        """Coalesce snapshot publication to once per loop iteration; none while nobody
+        listens (the `snapshot` property still builds one on demand)."""
+        if self._publish_pending or not self.hub.wants_snapshots:
             return
         self._publish_pending = True
         try:
