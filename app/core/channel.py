@@ -96,18 +96,6 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         self._desired = desired
         if desired is not None:
             self._idle.clear()
-        serving = self._serving
-        if (
-            desired is not None
-            and serving is not None
-            and desired.ready
-            and desired.key == serving.key
-            and not self._restart
-        ):
-            # same socket, newer details (captions just turned on): serve them at once, so
-            # sync_subs_now sees them; the reconciler, when it wakes, finds nothing to do
-            self._serving = desired
-            self._set_subs(desired)
         self._wake.set()
 
     async def wait_idle(self, timeout: float) -> None:

@@ -143,6 +143,7 @@ class ReflowRow(QWidget):
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setColumnStretch(0, 1)
+        self.grid.addWidget(main, 0, 0)
         self.one_line: bool | None = None
         self._place(True)
 
@@ -154,8 +155,7 @@ class ReflowRow(QWidget):
         if one_line == self.one_line:
             return
         self.one_line = one_line
-        self.grid.removeWidget(self.extra)
-        self.grid.addWidget(self.main, 0, 0)
+        self.grid.removeWidget(self.extra)  # only `extra` moves; `main` stays at (0, 0)
         if one_line:
             self.grid.addWidget(self.extra, 0, 1)
         else:

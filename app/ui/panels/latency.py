@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStackedLayout,
     QVBoxLayout,
     QWidget,
@@ -109,7 +108,6 @@ class LatencyPanel(QWidget):
         self.stats.setObjectName("latencyStats")
         # no word wrap: a wrapped rich-text label re-lays its text out for every layout pass
         # (heightForWidth); clipped instead, the lines are short
-        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._stats_dirty = False
         self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         top = QHBoxLayout()
