@@ -36,10 +36,13 @@ from app.core.tap import Tap
 from app.core.tokens import TokenError
 from app.core.voicea import VoiceaSync
 
+_NO_FIELD = object()
+
 
 class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     def __init__(self, name: ChannelName, host: ChannelHost) -> None:
         self.name = name
+        self._label = name.value  # perf: an enum's .value is a descriptor call, per event
         self._host = host
         s = host.settings
         self._backoff = Backoff(s.backoff_reset, s.backoff_max, s.backoff_factor, s.max_retries)
@@ -247,14 +250,16 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         """Run one attempt, cancelling it as soon as the desired key changes."""
         self._serving = d
         session = asyncio.get_running_loop().create_task(self._session(d), name=f"{self.name}-at")
+        # the session's end wakes the reconciler through the event a change of desired state
+        # sets (perf: no waker task and no asyncio.wait per wake-up); a late or extra wake is
+        # harmless, every waiter looks again at what woke it
+        session.add_done_callback(self._session_ended)
         try:
             while True:
-                waker = asyncio.get_running_loop().create_task(self._wake.wait())
-                try:
-                    await asyncio.wait({session, waker}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waker.cancel()
+                await self._wake.wait()
                 if session.done():
+                    if self._desired is d and not self._restart:
+                        self._wake.clear()  # nothing but the session's end woke it
                     return session.result()
                 self._wake.clear()
                 now = self._desired
@@ -269,6 +274,9 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
                 with contextlib.suppress(asyncio.CancelledError):
                     await session
             self._serving = None
+
+    def _session_ended(self, _session: asyncio.Task[Outcome | Failure]) -> None:
+        self._wake.set()
 
     async def _session(self, d: Desired) -> Outcome | Failure:
         conn: Connection | None = None
@@ -410,18 +418,27 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         if state is not None:
             changes["state"] = state
         d = self._desired
-        snap = self.snapshot
+        snap = self._snap
         changes.setdefault("generation", d.generation if d else snap.generation)
+        if (snap.frames_in, snap.frames_out) != self._frames:  # folded into this one copy
+            changes.setdefault("frames_in", self._frames[0])
+            changes.setdefault("frames_out", self._frames[1])
         # perf: most calls change nothing; comparing the fields given is ~10x cheaper than
         # building a new snapshot and comparing all thirty
-        if all(getattr(snap, k) == v for k, v in changes.items()):
+        fields = snap.__dict__
+        for k, v in changes.items():
+            if fields.get(k, _NO_FIELD) != v:  # an unknown name: evolve() raises TypeError
+                break
+        else:
             return
         old_state = snap.state
         self._snap = evolve(snap, **changes)
-        moved = state is not None and state is not old_state
-        if moved:
-            self._emit(EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value)
-        self._host.channel_changed(self.name, moved)
+        if state is None or state is old_state:
+            self._host.channel_changed(self.name, False)
+            return
+        self._emit(EventKind.STATE, f"{old_state.value} -> {state.value}", state=state.value)
+        online = ChannelState.ONLINE
+        self._host.channel_changed(self.name, (old_state is online) is not (state is online))
 
     def _set_subs(self, d: Desired | None) -> None:
         subs = d.subscriptions if d and d.jwt else ()
@@ -430,7 +447,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
     def _emit(self, kind: EventKind, summary: str, **data: Any) -> None:
         d = self._serving or self._desired
         generation = d.generation if d else self.snapshot.generation
-        self._host.emit(self.name.value, generation, kind, summary, **data)
+        self._host.emit(self._label, generation, kind, summary, **data)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

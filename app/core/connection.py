@@ -286,7 +286,8 @@ class Connection:
                 sent_ns = time.perf_counter_ns()
                 self._pending_ping = (ping_id, sent_ns, future)
                 await self._send(p.ping_frame(ping_id))
-                received_ns = await asyncio.wait_for(future, self._s.pong_timeout)
+                async with asyncio.timeout(self._s.pong_timeout):  # lighter than wait_for
+                    received_ns = await future
                 if received_ns < 0:
                     self.start_close(1000, "Pong mismatch")
                     return

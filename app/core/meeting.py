@@ -251,8 +251,9 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
             self._revoke_if_held(DEFAULT_TOKEN, "not admitted")
         if not (view.phase is Phase.JOINED and view.panelist and view.practice_enabled):
             self._revoke_if_held(PRACTICE_TOKEN, "not a panelist in a practice session")
-        if self._badge() != (self._timeline[-1].label if self._timeline else None):
-            self._mark(self._badge())
+        label = self._badge()
+        if label != (self._timeline[-1].label if self._timeline else None):
+            self._mark(label)
         self._keep_alive.update(view, self._generation)
         self._reconcile()
         self._publish()
@@ -365,10 +366,11 @@ class MeetingClient(DeviceMixin, Membership, Reporting):
     def counters_changed(self) -> None:
         self._publish()
 
-    def channel_changed(self, name: ChannelName, state_changed: bool = True) -> None:
-        if name is not ChannelName.DEVICE and state_changed:
-            # the practice channel's prerequisite, or the publish transport, may have changed
-            # (they read only the channels' states: counters and details change nothing)
+    def channel_changed(self, name: ChannelName, online_changed: bool = True) -> None:
+        if name is not ChannelName.DEVICE and online_changed:
+            # the practice channel's prerequisite, or the publish transport, may have changed:
+            # `_reconcile` reads only whether each data channel is online (fetching ->
+            # registering -> connecting changes nothing it reads)
             self._reconcile()
         self._publish()
 

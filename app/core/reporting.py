@@ -36,7 +36,7 @@ class Reporting:
             self._seq, now - self._t0, time.time(), generation, channel, kind, summary, data
         )
         if kind not in (EventKind.RTT, EventKind.TRANSCRIPT):
-            log.debug("%s %s %s", channel, kind.value, summary)
+            log.debug("%s %s %s", channel, kind, summary)  # a StrEnum prints as its value
         self.hub.emit(event)
 
     def _emit(self, channel: str, kind: EventKind, summary: str, **data: Any) -> None:

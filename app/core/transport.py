@@ -9,6 +9,7 @@ allowed it explicitly. The check runs before any connection is attempted.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -23,6 +24,7 @@ class InsecureTransportError(ValueError):
     """A plain-text URL to a host off this machine, not explicitly allowed."""
 
 
+@functools.lru_cache(maxsize=64)  # every call and socket checks its host; ipaddress is slow
 def is_loopback(host: str | None) -> bool:
     if not host:
         return False
