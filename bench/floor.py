@@ -7,8 +7,14 @@ written out here, so a cost the core adds cannot hide in a shared helper.
     device POST -> device socket (authorization, buffer_state) -> join -> [admit via SimControl]
     -> locus push says JOINED + datachannelUrl -> token GET -> registration POST with
     Data-Channel-Auth-Token -> connect with the SDK query -> authorization frame -> wait for
-    mercury.buffer_state -> captions on (PUT controls) -> voicea announcement (client.annc)
-    -> subscription request -> wait for the response.
+    mercury.buffer_state -> the first ping (step 6: "the first ping goes out at online";
+    its pong is read and acked like any frame) -> captions on (PUT controls) -> voicea
+    announcement (client.annc) -> subscription request -> wait for the response.
+
+Until session 4 the floor skipped step 6's first ping, so it did one round trip less on
+the wire than the protocol (and dcmon, and the SDK: socket-base.js `_authorize` ->
+`_ping()`) does at every online. `FloorClient(first_ping=False)` is that old floor, kept
+so the admit and reconnect benchmarks can print their ratio against it too (information).
 
 The wire is PROTOCOL.md v2 (the SDK's join and leave bodies, GET token routes, captions via
 PUT controls and an announcement on the publish socket, as dcmon's core does).
@@ -70,6 +76,7 @@ class FloorSocket:
 
     ws: ClientConnection
     frames_in: int = 0
+    first_ping: str | None = None  # the id of step 6's ping at online, until its pong is read
 
 
 @dataclass
@@ -83,9 +90,10 @@ class Stamps:
 
 
 class FloorClient:
-    def __init__(self, server: str, user_token: str) -> None:
+    def __init__(self, server: str, user_token: str, first_ping: bool = True) -> None:
         self.server = server.rstrip("/")
         self.user_token = user_token
+        self.first_ping = first_ping  # False: the floor before session 4 (no step 6 at online)
         self.http = httpx.AsyncClient(timeout=10.0, trust_env=False)
         self.auth = {"Authorization": f"Bearer {user_token}"}
         self.device_url = ""
@@ -182,7 +190,11 @@ class FloorClient:
                 and isinstance(data, dict)
                 and data.get("eventType") in ONLINE_EVENTS
             ):
-                return sock
+                break
+        if self.first_ping:  # step 6: the first ping goes out at online
+            sock.first_ping = str(uuid.uuid4())
+            await ws.send(json.dumps({"id": sock.first_ping, "type": "ping"}))
+        return sock
 
     async def recv(self, sock: FloorSocket) -> dict[str, Any]:
         """One frame, acked if it has an id (step 5)."""
@@ -190,6 +202,8 @@ class FloorClient:
         sock.frames_in += 1
         if "id" in frame:  # every frame with an id, pongs included (as dcmon does)
             await sock.ws.send(json.dumps({"messageId": frame["id"], "type": "ack"}))
+            if frame.get("type") == "pong" and frame["id"] == sock.first_ping:
+                sock.first_ping = None
         return frame
 
     def _next_seq(self) -> str:
@@ -243,6 +257,9 @@ class FloorClient:
             if "id" in frame:
                 await sock.ws.send(json.dumps({"messageId": frame["id"], "type": "ack"}))
             if frame.get("type") == "pong":
+                if sock.first_ping is not None and frame.get("id") == sock.first_ping:
+                    sock.first_ping = None  # step 6's ping at online, answered late
+                    continue
                 if frame.get("id") != ping_id:
                     raise RuntimeError("pong mismatch")
                 return got - sent

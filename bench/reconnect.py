@@ -6,6 +6,8 @@ proxy sends an RST: no close frame, the client sees 1006, a transient close whos
 retry goes at once) and times from just before that host call until the new socket's
 subscription is confirmed. dcmon keeps its cached registration (the webSocketUrl stays
 valid), exactly as the floor reuses its URL. dcmon runs the TEST profile; repetitions alternate.
+Both ping at online (PROTOCOL.md section 4 step 6); the old floor, which did not (until
+session 4), runs beside them and its ratio is printed for information.
 """
 
 from __future__ import annotations
@@ -75,14 +77,15 @@ class DcmonSide:
 
 
 class FloorSide:
-    def __init__(self, sim: Any, host: Any, meeting: str) -> None:
+    def __init__(self, sim: Any, host: Any, meeting: str, first_ping: bool = True) -> None:
         self.sim, self.host, self.meeting = sim, host, meeting
+        self.first_ping = first_ping  # False: the floor until session 4 (floor.py)
         self.waiter: asyncio.Future[int] | None = None
         self.closed_at: int | None = None
 
     async def start(self) -> None:
         await self.host.create_meeting(self.meeting, lobby=True, webinar=True)
-        self.client = FloorClient(self.sim.base_url, USER_TOKEN)
+        self.client = FloorClient(self.sim.base_url, USER_TOKEN, first_ping=self.first_ping)
         await self.client.register_device()
         await self.client.open_device_socket()
         await self.client.join(self.meeting)
@@ -127,21 +130,29 @@ async def measure(budget: Budget) -> Result:
     warmup = budget.pick(3, 2, 1)
     dcmon: list[float] = []
     floor: list[float] = []
+    old_floor: list[float] = []  # without step 6's first ping: the floor until session 4
     d_seen: list[float] = []
     f_seen: list[float] = []
     async with Simulator() as sim, SimControl(sim.base_url) as host:
         d = DcmonSide(sim, host, "rc-dcmon", TEST)
         f = FloorSide(sim, host, "rc-floor")
+        o = FloorSide(sim, host, "rc-old-floor", first_ping=False)
         await d.start()
         await f.start()
+        await o.start()
         try:
             for _ in range(warmup):
-                await d.drop_once()
-                await f.drop_once()
+                for side in (d, f, o):
+                    await side.drop_once()
             for i, dcmon_first in abba(reps):
-                for side in (d, f) if dcmon_first else (f, d):
+                # dcmon and its floor back to back (either first); the old floor before or after
+                pair = [d, f] if dcmon_first else [f, d]
+                for side in [o, *pair] if i % 4 < 2 else [*pair, o]:
                     await asyncio.sleep(0.02)  # let the previous drop's stragglers settle
                     total, seen = await side.drop_once()
+                    if side is o:
+                        old_floor.append(ms(total))
+                        continue
                     (dcmon if side is d else floor).append(ms(total))
                     (d_seen if side is d else f_seen).append(ms(seen))
                 if (i + 1) % 10 == 0 or i + 1 == reps:
@@ -154,6 +165,8 @@ async def measure(budget: Budget) -> Result:
                 await d.stop()
             with contextlib.suppress(Exception):
                 await f.stop()
+            with contextlib.suppress(Exception):
+                await o.stop()
     r = median(dcmon) / median(floor)
     return Result(
         NAME,
@@ -175,14 +188,23 @@ async def measure(budget: Budget) -> Result:
                 median(f_seen),
                 note="dcmon: its CLOSED event; floor: recv() raising",
             ),
+            Row(
+                NAME,
+                "  against the floor without the first ping (info)",
+                median(dcmon),
+                median(old_floor),
+                note="the floor until session 4: it skipped PROTOCOL.md s. 4 step 6 at online",
+            ),
         ],
         {
             "dcmon_ms": summary(dcmon),
             "floor_ms": summary(floor),
+            "floor_without_first_ping_ms": summary(old_floor),
             "dcmon_close_seen_ms": summary(d_seen),
             "floor_close_seen_ms": summary(f_seen),
             "raw_dcmon_ms": dcmon,
             "raw_floor_ms": floor,
+            "raw_floor_without_first_ping_ms": old_floor,
         },
     )
 
