@@ -58,6 +58,7 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
         self._conn: Connection | None = None
         self._run_task: asyncio.Task[Outcome] | None = None  # the active socket's reader
         self._switched = asyncio.Event()  # a switchover made another socket the active one
+        self._reader_done = asyncio.Event()  # a socket reader of this channel has ended
         self._replacement: Connection | None = None  # being opened after a shutdown frame
         self._retired: set[Connection] = set()  # switched away from; the server closes them
         self._ws_url: str | None = None
@@ -318,21 +319,19 @@ class Channel(ChannelReports, Switchover, VoiceaSync, Listener):
             self._set(switchover=None)
 
     async def _serve(self, conn: Connection) -> Outcome:
-        """Serve the active socket until it closes; a switchover hands over to another."""
+        """Serve the active socket until it closes; a switchover hands over to another (it
+        makes the replacement's reader `_run_task` and hooks `_reader_ended` on it)."""
         self._run_task = asyncio.get_running_loop().create_task(conn.run(), name="socket")
-        while True:
-            task = self._run_task
-            waker = asyncio.get_running_loop().create_task(self._switched.wait())
-            try:
-                await asyncio.wait({task, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waker.cancel()
-            if self._switched.is_set():
-                self._switched.clear()
-                if self._run_task is not task:
-                    continue  # the replacement is the active socket now
-            if task.done():
-                return task.result()
+        self._run_task.add_done_callback(self._reader_ended)
+        # perf: woken by a reader's end, not by a waker task and asyncio.wait; an old
+        # (switched-away) reader's end wakes it too, and it goes back to waiting
+        while not self._run_task.done():
+            await self._reader_done.wait()
+            self._reader_done.clear()
+        return self._run_task.result()
+
+    def _reader_ended(self, _reader: asyncio.Task[Outcome]) -> None:
+        self._reader_done.set()
 
     def _connection(self) -> Connection:
         h = self._host

@@ -44,6 +44,7 @@ class Switchover:
         d = self._serving
         loop = asyncio.get_running_loop()
         why = ""
+        self._switched.clear()  # the last switchover's promotion is not this one's
         try:
             await new.open(ws_url, d.jwt if d is not None else True)
             run = loop.create_task(new.run(), name="replacement")
@@ -83,6 +84,7 @@ class Switchover:
         self._retired.add(old)
         old_task = self._run_task
         self._conn, self._run_task, self._replacement = new, run, None
+        run.add_done_callback(self._reader_ended)  # the session now serves this reader
         self._switched.set()
         if old_task is not None:
             self._spawn(self._watch_retired(old, old_task))

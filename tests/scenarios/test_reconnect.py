@@ -180,6 +180,47 @@ async def test_r7_shutdown_switchover_make_before_break(sim, host, make_client) 
     await watch.count(kind(EventKind.TRANSCRIPT, "default"), 3, T, "captions go on", after)
 
 
+async def test_r7_two_switchovers_then_the_replacement_drops(sim, host, make_client) -> None:
+    """The second shutdown gets its own switchover (the first one's promotion is not taken
+    for it), and the session serves the socket it switched to: when that one drops, the
+    channel reconnects as after any drop."""
+    client, watch = make_client()
+    pid = await admitted_online(client, watch, host, "r7b", lobby=False)
+    switched = kind(EventKind.SWITCHOVER, "default")
+    for n in (1, 2):
+        mark = watch.mark()
+        await host.socket("r7b", "default", "shutdown")
+        await watch.event(
+            lambda e: switched(e) and "replacement online" in e.summary,
+            T,
+            f"replacement {n} online",
+            mark,
+        )
+        await watch.event(
+            lambda e: kind(EventKind.CLOSED, "default")(e) and e.data.get("retired") is True,
+            T,
+            f"the old socket's 4001 ({n})",
+            mark,
+        )
+        window = watch.events[mark:]
+        assert not [e for e in window if switched(e) and e.data.get("failed")]
+        assert client.snapshot.channel("default").switchovers == n
+    mark = watch.mark()
+    await host.socket("r7b", "default", "reset")
+    closed = await watch.event(kind(EventKind.CLOSED, "default"), T, "replacement dropped", mark)
+    assert closed.data["code"] == 1006 and not closed.data.get("retired")
+    await watch.until(
+        lambda s: (
+            s.channel("default").state is ChannelState.ONLINE
+            and "transcription" in s.channel("default").confirmed
+            and s.channel("default").reconnects == 1
+        ),
+        T,
+        "online and subscribed again after the drop",
+    )
+    assert len(channel(sim.state_view("r7b"), pid, "default")["sockets"]) == 1
+
+
 async def test_r8_lost_without_close_frame_is_1006(sim, host, make_client) -> None:
     client, watch = make_client()
     await admitted_online(client, watch, host, "r8", lobby=False)
