@@ -30,7 +30,7 @@ from bench.common import (
     progress,
     summary,
 )
-from bench.floor import FloorClient, Stamps, admit_to_subscribed
+from bench.floor import FloorClient, Stamps, admit_to_subscribed, old_floor_row
 from bench.report import Result, Row
 
 NAME = "admit"
@@ -180,13 +180,7 @@ async def measure(budget: Budget) -> Result:
                 unit="x",
                 note="each pair ran back to back: a second reading of the same run",
             ),
-            Row(
-                NAME,
-                "  against the floor without the first ping (info)",
-                median(dcmon),
-                median(old_floor),
-                note="the floor until session 4: it skipped PROTOCOL.md s. 4 step 6 at online",
-            ),
+            old_floor_row(NAME, dcmon, old_floor),
         ],
         {
             "dcmon_ms": summary(dcmon),

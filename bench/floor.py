@@ -39,6 +39,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bench.common import median
+from bench.report import Row
+
 DEFAULT_TOKEN = "llm-default-session"
 ONLINE_EVENTS = ("mercury.buffer_state", "mercury.registration_status")
 
@@ -301,6 +304,17 @@ class FloorClient:
             with contextlib.suppress(Exception):
                 await self.device.ws.close(3050, "done (permanent)")
         await self.http.aclose()
+
+
+def old_floor_row(bench: str, dcmon: list[float], old_floor: list[float]) -> Row:
+    """The info row beside a target row: dcmon against the floor without the first ping."""
+    return Row(
+        bench,
+        "  against the floor without the first ping (info)",
+        median(dcmon),
+        median(old_floor),
+        note="the floor until session 4: it skipped PROTOCOL.md s. 4 step 6 at online",
+    )
 
 
 def admitted(locus: dict[str, Any]) -> bool:

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from bench.common import USER_TOKEN, Budget, abba, clean_slate, median, ms, progress, summary
-from bench.floor import FloorChannel, FloorClient, admitted
+from bench.floor import FloorChannel, FloorClient, admitted, old_floor_row
 from bench.report import Result, Row
 
 NAME = "reconnect"
@@ -188,13 +188,7 @@ async def measure(budget: Budget) -> Result:
                 median(f_seen),
                 note="dcmon: its CLOSED event; floor: recv() raising",
             ),
-            Row(
-                NAME,
-                "  against the floor without the first ping (info)",
-                median(dcmon),
-                median(old_floor),
-                note="the floor until session 4: it skipped PROTOCOL.md s. 4 step 6 at online",
-            ),
+            old_floor_row(NAME, dcmon, old_floor),
         ],
         {
             "dcmon_ms": summary(dcmon),
