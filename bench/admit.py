@@ -22,7 +22,7 @@ from typing import Any
 from bench.common import (
     USER_TOKEN,
     Budget,
-    abba,
+    abba_with,
     clean_slate,
     median,
     ms,
@@ -132,10 +132,7 @@ async def measure(budget: Budget) -> Result:
             await dcmon_once(sim, host, f"adm-warm-d{i}", TEST)
             await floor_once(sim, host, f"adm-warm-f{i}")
             await floor_once(sim, host, f"adm-warm-o{i}", first_ping=False)
-        for i, dcmon_first in abba(reps):
-            # dcmon and its floor back to back (either first); the old floor before or after
-            pair = ["d", "f"] if dcmon_first else ["f", "d"]
-            order = ["o", *pair] if i % 4 < 2 else [*pair, "o"]
+        for i, order in abba_with(reps, "d", "f", "o"):
             for side in order:
                 if side == "d":
                     ns, steps = await dcmon_once(sim, host, f"adm-d{i}", TEST)

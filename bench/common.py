@@ -102,6 +102,15 @@ def abba(n: int) -> Iterator[tuple[int, bool]]:
         yield i, i % 2 == 0
 
 
+def abba_with(n: int, dcmon: Any, floor: Any, other: Any) -> Iterator[tuple[int, list[Any]]]:
+    """(rep, order) for n rounds: dcmon and floor back to back as in `abba`, and `other` (a
+    third side, e.g. the old floor) before the pair in two rounds out of four, after it in
+    the other two, so its position is balanced too."""
+    for i, dcmon_first in abba(n):
+        pair = [dcmon, floor] if dcmon_first else [floor, dcmon]
+        yield i, [other, *pair] if i % 4 < 2 else [*pair, other]
+
+
 def paired_ratio(dcmon: Sequence[float], floor: Sequence[float]) -> float:
     """Median of dcmon / floor over repetitions run back to back (pair i: dcmon[i], floor[i]):
     what the machine was doing is shared within a pair, so drift cancels. Shown beside the

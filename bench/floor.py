@@ -96,7 +96,7 @@ class FloorClient:
     def __init__(self, server: str, user_token: str, first_ping: bool = True) -> None:
         self.server = server.rstrip("/")
         self.user_token = user_token
-        self.first_ping = first_ping  # False: the floor before session 4 (no step 6 at online)
+        self.ping_at_online = first_ping  # False: the floor before session 4 (no step 6)
         self.http = httpx.AsyncClient(timeout=10.0, trust_env=False)
         self.auth = {"Authorization": f"Bearer {user_token}"}
         self.device_url = ""
@@ -194,7 +194,7 @@ class FloorClient:
                 and data.get("eventType") in ONLINE_EVENTS
             ):
                 break
-        if self.first_ping:  # step 6: the first ping goes out at online
+        if self.ping_at_online:  # step 6: the first ping goes out at online
             sock.first_ping = str(uuid.uuid4())
             await ws.send(json.dumps({"id": sock.first_ping, "type": "ping"}))
         return sock

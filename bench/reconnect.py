@@ -17,7 +17,7 @@ import contextlib
 import time
 from typing import Any
 
-from bench.common import USER_TOKEN, Budget, abba, clean_slate, median, ms, progress, summary
+from bench.common import USER_TOKEN, Budget, abba_with, clean_slate, median, ms, progress, summary
 from bench.floor import FloorChannel, FloorClient, admitted, old_floor_row
 from bench.report import Result, Row
 
@@ -144,10 +144,8 @@ async def measure(budget: Budget) -> Result:
             for _ in range(warmup):
                 for side in (d, f, o):
                     await side.drop_once()
-            for i, dcmon_first in abba(reps):
-                # dcmon and its floor back to back (either first); the old floor before or after
-                pair = [d, f] if dcmon_first else [f, d]
-                for side in [o, *pair] if i % 4 < 2 else [*pair, o]:
+            for i, order in abba_with(reps, d, f, o):
+                for side in order:
                     await asyncio.sleep(0.02)  # let the previous drop's stragglers settle
                     total, seen = await side.drop_once()
                     if side is o:

@@ -91,14 +91,11 @@ def loads(raw: str | bytes, what: str) -> Any:
 
 
 def parse_frame(raw: str | bytes, max_bytes: int = 1 << 20) -> Frame:
-    if isinstance(raw, bytes):
-        size = len(raw)
-    elif len(raw) * 4 <= max_bytes:  # perf: at most 4 bytes a character, so surely within
-        size = 0
-    else:
-        size = len(raw.encode("utf-8", "replace"))
-    if size > max_bytes:
-        raise ProtocolError(f"frame of {size} bytes is over the {max_bytes}-byte limit")
+    # perf: text is encoded to count its bytes only when it could be over (<= 4 a character)
+    if isinstance(raw, bytes) or len(raw) * 4 > max_bytes:
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+        if size > max_bytes:
+            raise ProtocolError(f"frame of {size} bytes is over the {max_bytes}-byte limit")
     obj = loads(raw, "frame")
     if not isinstance(obj, dict):
         raise ProtocolError(f"frame is a JSON {type(obj).__name__}, not an object")

@@ -82,6 +82,15 @@ def test_frame_over_the_size_limit() -> None:
         p.parse_frame(big, max_bytes=1000)
 
 
+def test_frame_size_limit_counts_utf8_bytes_not_characters() -> None:
+    over = json.dumps({"type": "x", "pad": "\u20ac" * 400}, ensure_ascii=False)  # 1200+ bytes
+    assert len(over) < 1000 < len(over.encode("utf-8"))
+    with pytest.raises(p.ProtocolError, match="over the 1000-byte limit"):
+        p.parse_frame(over, max_bytes=1000)
+    under = json.dumps({"type": "x", "pad": "\u20ac" * 300}, ensure_ascii=False)  # ~920 bytes
+    assert isinstance(p.parse_frame(under, max_bytes=1000), p.OtherFrame)
+
+
 def test_outbound_frames_have_the_sdk_shapes() -> None:
     auth = json.loads(p.authorization_frame("USER", "dcmon"))
     assert auth["type"] == "authorization" and auth["data"] == {"token": "Bearer USER"}
